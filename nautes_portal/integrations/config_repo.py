@@ -1,0 +1,90 @@
+"""The config-repository interface every Git backend implements.
+
+A config repository is a Git repository whose `main` branch holds Nautes manifests: the tenant
+configuration repository (clusters) or a product's `default.project`. Backends: `git_local`
+(bare repositories on disk, real git) and `gitlab` (python-gitlab, Commits API).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from nautes_portal.errors import Conflict, IntegrationError
+
+DEFAULT_BRANCH = "main"
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who a commit is attributed to (the acting user, not the portal's service identity)."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One commit of a config repository's history."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    authored_at: dt.datetime
+    message: str
+    changed_paths: tuple[str, ...] = field(default=())
+
+
+class CommitConflict(Conflict):
+    """The branch moved since the caller read it; nothing was written."""
+
+    reason = "CONFLICT"
+
+
+class RepositoryError(IntegrationError):
+    """The Git backend failed (missing repository, corrupt object, git error)."""
+
+
+class ConfigRepository(Protocol):
+    """Read and atomically write one config repository."""
+
+    def head(self, branch: str = DEFAULT_BRANCH) -> str | None:
+        """Return the commit id at the tip of `branch`, or None for an empty repository."""
+        ...
+
+    def read_tree(self, ref: str) -> dict[str, bytes]:
+        """Return every file (path → content) of the tree at `ref`."""
+        ...
+
+    def read_file(self, ref: str, path: str) -> bytes | None:
+        """Return one file's content at `ref`, or None when it does not exist there."""
+        ...
+
+    def commit(
+        self,
+        *,
+        changes: dict[str, bytes | None],
+        expected_parent: str | None,
+        message: str,
+        author: Author,
+        branch: str = DEFAULT_BRANCH,
+    ) -> str:
+        """Write all `changes` (None deletes a path) as ONE commit on `branch`.
+
+        `expected_parent` is the tip the caller based the change on (None for the first commit of
+        an empty repository). When the branch tip differs, raise CommitConflict and write nothing.
+        Return the new commit id.
+        """
+        ...
+
+    def history(
+        self, *, ref: str = DEFAULT_BRANCH, path: str | None = None, limit: int = 50
+    ) -> list[CommitInfo]:
+        """Return commits reachable from `ref` (newest first), optionally touching `path`."""
+        ...
+
+    def diff(self, old: str | None, new: str) -> str:
+        """Return a unified diff between two commits (`old` None: the commit against its parent)."""
+        ...

@@ -1,0 +1,222 @@
+"""Settings for the Nautes portal, read only from environment variables (DESIGN.md §9).
+
+Defaults give the embedded setup: SQLite, local git repositories and a local OpenBao, all under
+NAUTES_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """Read NAME, or the file NAME_FILE points to (Kubernetes and Vault-agent mounts)."""
+    if path := os.environ.get(f"{name}_FILE"):
+        return Path(path).read_text().strip()
+    return os.environ.get(name, default)
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# ---- Local state -----------------------------------------------------------
+NAUTES_DATA_DIR = Path(os.environ.get("NAUTES_DATA_DIR", BASE_DIR / "var")).resolve()
+
+
+def _generated_secret_key() -> str:
+    """A per-installation key kept in the data directory (0600), created on first use."""
+    key_file = NAUTES_DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    NAUTES_DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+# ---- Django basics ---------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_secret("SECRET_KEY") or _generated_secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    # Local apps first so their management commands (drf_create_token) win.
+    "nautes_portal",
+    "clusters",
+    "products",
+    "deployments",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "nautes_portal.urls"
+WSGI_APPLICATION = "nautes_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{NAUTES_DATA_DIR / 'portal.sqlite3'}",
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent web and worker processes share the file: wait for locks instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = NAUTES_DATA_DIR / "staticfiles"
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# ---- REST API --------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "nautes_portal.api_auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "nautes_portal.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Nautes Portal API",
+    "DESCRIPTION": "Wire-compatible with the Nautes v0.4.2 API server, plus portal extensions.",
+    "VERSION": "0.4.2-portal",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# ---- Nautes ----------------------------------------------------------------
+NAUTES_TENANT = os.environ.get("NAUTES_TENANT", "tenant")
+NAUTES_GIT_BACKEND = os.environ.get("NAUTES_GIT_BACKEND", "local")
+if NAUTES_GIT_BACKEND not in ("local", "gitlab"):
+    raise ImproperlyConfigured("NAUTES_GIT_BACKEND must be 'local' or 'gitlab'")
+NAUTES_GIT_DIR = NAUTES_DATA_DIR / "git"
+NAUTES_CODE_REPO_PROVIDER = os.environ.get("NAUTES_CODE_REPO_PROVIDER", "gitlab")
+NAUTES_DEFAULT_PROJECT = "default.project"
+
+GITLAB_URL = os.environ.get("GITLAB_URL", "")
+GITLAB_TOKEN = env_secret("GITLAB_TOKEN")
+GITLAB_TENANT_REPO = os.environ.get("GITLAB_TENANT_REPO", f"nautes/{NAUTES_TENANT}")
+GITLAB_WEBHOOK_SECRET = env_secret("GITLAB_WEBHOOK_SECRET")
+
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_secret("OIDC_RP_CLIENT_SECRET")
+
+VAULT_ADDR = os.environ.get("VAULT_ADDR", "")
+VAULT_TOKEN = env_secret("VAULT_TOKEN")
+VAULT_ROLE_ID = os.environ.get("VAULT_ROLE_ID", "")
+VAULT_SECRET_ID = env_secret("VAULT_SECRET_ID")
+VAULT_CACERT = os.environ.get("VAULT_CACERT", "")
+VAULT_TIMEOUT = float(os.environ.get("VAULT_TIMEOUT", "10"))
+# Where the embedded OpenBao keeps its storage, unseal key and address (when VAULT_ADDR is unset).
+NAUTES_OPENBAO_DIR = NAUTES_DATA_DIR / "openbao"
+
+# ---- Tasks (django-q2) -----------------------------------------------------
+NAUTES_QUEUE = os.environ.get("NAUTES_QUEUE", "orm")
+Q_CLUSTER: dict[str, object] = {
+    "name": "nautes",
+    "workers": int(os.environ.get("NAUTES_WORKERS", "2")),
+    "timeout": 300,
+    "retry": 360,
+    "max_attempts": 1,
+    "catch_up": False,
+    "ack_failures": True,
+}
+if NAUTES_QUEUE == "orm":
+    Q_CLUSTER["orm"] = "default"
+else:
+    Q_CLUSTER["redis"] = NAUTES_QUEUE
+
+# ---- Logging ---------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django_q": {"level": "WARNING"}},
+}
