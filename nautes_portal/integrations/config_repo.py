@@ -88,3 +88,79 @@ class ConfigRepository(Protocol):
     def diff(self, old: str | None, new: str) -> str:
         """Return a unified diff between two commits (`old` None: the commit against its parent)."""
         ...
+
+
+@dataclass(frozen=True)
+class GitGroup:
+    """A namespace on the Git host (a GitLab group)."""
+
+    id: int
+    path: str
+    name: str
+    visibility: str
+    description: str
+
+
+@dataclass(frozen=True)
+class GitProject:
+    """A repository on the Git host (a GitLab project) inside a group."""
+
+    id: int
+    path: str
+    name: str
+    namespace_path: str
+    visibility: str
+    description: str
+    ssh_url: str
+    http_url: str
+
+    @property
+    def full_path(self) -> str:
+        """Return `<namespace>/<project>`, the project's address on the host."""
+        return f"{self.namespace_path}/{self.path}"
+
+
+class GitHost(Protocol):
+    """A tiny GitLab-like namespace of groups and projects that hands out config repositories."""
+
+    def get_group(self, path: str) -> GitGroup | None:
+        """Return the group at `path`, or None when it does not exist."""
+        ...
+
+    def ensure_group(
+        self, *, path: str, name: str, visibility: str = "private", description: str = ""
+    ) -> GitGroup:
+        """Create the group, or update its name, visibility and description; keep its id."""
+        ...
+
+    def delete_group(self, path: str) -> None:
+        """Delete the group and its projects; no error when it does not exist."""
+        ...
+
+    def get_project(self, namespace_path: str, path: str) -> GitProject | None:
+        """Return the project `<namespace_path>/<path>`, or None when it does not exist."""
+        ...
+
+    def ensure_project(
+        self,
+        *,
+        namespace_path: str,
+        path: str,
+        name: str | None = None,
+        visibility: str = "private",
+        description: str = "",
+    ) -> GitProject:
+        """Create the project in an existing group (RepositoryError otherwise), or update it."""
+        ...
+
+    def delete_project(self, namespace_path: str, path: str) -> None:
+        """Delete the project and its repository; no error when it does not exist."""
+        ...
+
+    def list_projects(self, namespace_path: str) -> list[GitProject]:
+        """Return the projects directly inside the group."""
+        ...
+
+    def repository(self, project: GitProject) -> ConfigRepository:
+        """Return the config repository of `project`."""
+        ...

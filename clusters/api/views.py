@@ -1,0 +1,96 @@
+"""`/api/v1/clusters`: upstream-compatible cluster registration (tenant administrators)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clusters import services
+from clusters.manifests import cluster_reply
+from clusters.models import Cluster
+from nautes_portal import permissions
+from nautes_portal.api_common import Selector, apply_field_selector
+from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
+from nautes_portal.integrations import git_host
+from nautes_portal.integrations.vault import secret_store
+from products.api.views import ERRORS, FIELD_SELECTOR, SKIP_CHECK, MessageReply
+
+CLUSTER_SELECTORS = {
+    "cluster_name": Selector(lambda r: r["name"], exact=False),
+    "cluster_type": Selector(lambda r: r["cluster_type"], exact=True),
+    "usage": Selector(lambda r: r["usage"], exact=True),
+    "worker_type": Selector(lambda r: r["worker_type"], exact=True),
+}
+
+
+def _require_view(request: Request) -> None:
+    if not permissions.can_view_clusters(request.user):
+        raise PermissionDenied(
+            "reading clusters needs read access to the tenant configuration repository"
+        )
+
+
+class ClusterListView(APIView):
+    @extend_schema(
+        operation_id="Cluster_ListClusters",
+        parameters=[FIELD_SELECTOR],
+        responses={200: dict, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        _require_view(request)
+        items = [cluster_reply(c.name, c.spec) for c in Cluster.objects.order_by("name")]
+        selector = request.query_params.get("field_selector")
+        return Response({"items": apply_field_selector(items, selector, CLUSTER_SELECTORS)})
+
+
+class ClusterDetailView(APIView):
+    @extend_schema(operation_id="Cluster_GetCluster", responses={200: dict, **ERRORS})
+    def get(self, request: Request, cluster_name: str) -> Response:
+        _require_view(request)
+        cluster = Cluster.objects.filter(name=cluster_name).first()
+        if cluster is None:
+            raise NotFound(f"the cluster resource {cluster_name} is not found")
+        return Response(cluster_reply(cluster.name, cluster.spec))
+
+    @extend_schema(
+        operation_id="Cluster_SaveCluster",
+        request=dict,
+        parameters=[SKIP_CHECK],
+        responses={200: MessageReply, **ERRORS},
+    )
+    def post(self, request: Request, cluster_name: str) -> Response:
+        self._require_manage(request)
+        body: Any = request.data
+        if not isinstance(body, dict):
+            raise RuleViolation("the request body must be a JSON object")
+        services.cluster_save(
+            name=cluster_name,
+            body=body,
+            actor=request.user,
+            host=git_host(),
+            secrets=secret_store(),
+        )
+        return Response({"message": f"Successfully saved {cluster_name} cluster"})
+
+    @extend_schema(
+        operation_id="Cluster_DeleteCluster",
+        parameters=[SKIP_CHECK],
+        responses={200: MessageReply, **ERRORS},
+    )
+    def delete(self, request: Request, cluster_name: str) -> Response:
+        self._require_manage(request)
+        services.cluster_delete(
+            name=cluster_name, actor=request.user, host=git_host(), secrets=secret_store()
+        )
+        return Response({"message": f"Successfully deleted {cluster_name} cluster"})
+
+    def _require_manage(self, request: Request) -> None:
+        if not permissions.can_manage_clusters(request.user):
+            raise PermissionDenied(
+                "registering clusters needs the Maintainer role on the tenant configuration "
+                "repository"
+            )

@@ -1,0 +1,317 @@
+"""Registering, updating and deleting runtime clusters: rules → Vault → one tenant-repo commit.
+
+The kubeconfig goes to Vault only after every rule passed, and is rolled back when the commit
+fails, so a failed registration leaves nothing behind in Git or Vault.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from clusters.kubeconfig import normalize_kubeconfig
+from clusters.manifests import (
+    CLUSTERS_DIR,
+    KUSTOMIZATION_PATH,
+    cluster_from_manifest,
+    cluster_manifest,
+    cluster_path,
+    clusters_kustomization,
+)
+from clusters.models import Cluster, TenantRepository
+from clusters.rules import (
+    ClusterInput,
+    cluster_input_from_request,
+    validate_cluster,
+    validate_cluster_delete,
+    validate_cluster_update,
+)
+from nautes_portal.audit import audit_record, yaml_diff
+from nautes_portal.errors import NotFound
+from nautes_portal.integrations import tenant_repo_path
+from nautes_portal.integrations.config_repo import CommitConflict, ConfigRepository, GitHost
+from nautes_portal.integrations.vault import SecretStore, cluster_kubeconfig_location
+from products.manifests import ManifestError, dump_yaml, load_yaml
+from products.models import Environment
+from products.services import SaveOutcome, commit_author
+
+logger = logging.getLogger(__name__)
+
+
+def tenant_repository(host: GitHost, *, actor: Any = None) -> ConfigRepository:
+    """Return the tenant configuration repository, creating it (local backend) when missing."""
+    namespace, project_path = tenant_repo_path()
+    project = host.get_project(namespace, project_path)
+    if project is None:
+        if settings.NAUTES_GIT_BACKEND != "local":
+            raise NotFound(
+                f"the tenant configuration repository {namespace}/{project_path} does not exist",
+                reason="PROJECT_NOT_FOUND",
+            )
+        host.ensure_group(path=namespace, name=namespace)
+        project = host.ensure_project(namespace_path=namespace, path=project_path)
+    repo = host.repository(project)
+    if repo.head() is None:
+        repo.commit(
+            changes={KUSTOMIZATION_PATH: clusters_kustomization([])},
+            expected_parent=None,
+            message="initial commit.",
+            author=commit_author(actor) if actor is not None else _portal_author(),
+        )
+    return repo
+
+
+def _portal_author() -> Any:
+    from nautes_portal.integrations.config_repo import Author
+
+    return Author(name="Nautes portal", email="portal@nautes.local")
+
+
+def _tenant_state() -> TenantRepository:
+    namespace, project = tenant_repo_path()
+    state, _ = TenantRepository.objects.get_or_create(full_path=f"{namespace}/{project}")
+    return state
+
+
+def cluster_references(name: str) -> list[str]:
+    """What still uses a cluster: virtual clusters on it and environments of any product."""
+    refs = [
+        f"cluster/{c}"
+        for c in Cluster.objects.filter(host_cluster=name).values_list("name", flat=True)
+    ]
+    refs += [
+        f"environment/{product}/{env}"
+        for product, env in Environment.objects.filter(cluster=name)
+        .order_by("product__name", "name")
+        .values_list("product__name", "name")
+    ]
+    return refs
+
+
+def _index_values(name: str, document: dict[str, Any], path: str) -> dict[str, Any]:
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+    spec = spec or {}
+
+    def text(key: str) -> str:
+        value = spec.get(key)
+        return value if isinstance(value, str) else ""
+
+    def mapping(key: str) -> dict[str, Any]:
+        value = spec.get(key)
+        return value if isinstance(value, dict) else {}
+
+    return {
+        "api_server": text("apiServer"),
+        "cluster_kind": text("clusterKind") or "kubernetes",
+        "cluster_type": text("clusterType"),
+        "usage": text("usage"),
+        "worker_type": text("workerType"),
+        "host_cluster": text("hostCluster"),
+        "primary_domain": text("primaryDomain"),
+        "components_list": mapping("componentsList"),
+        "reserved_namespaces_allowed_products": mapping("reservedNamespacesAllowedProducts"),
+        "product_allowed_cluster_resources": mapping("productAllowedClusterResources"),
+        "manifest": document,
+        "path": path,
+    }
+
+
+def _commit_tenant(
+    repo: ConfigRepository, changes: dict[str, bytes | None], message: str, actor: Any
+) -> str:
+    state = _tenant_state()
+    try:
+        return repo.commit(
+            changes=changes,
+            expected_parent=state.head_sha or repo.head(),
+            message=message,
+            author=commit_author(actor),
+        )
+    except CommitConflict:
+        tenant_sync(repo=repo)
+        raise
+
+
+def cluster_save(
+    *, name: str, body: dict[str, Any], actor: Any, host: GitHost, secrets: SecretStore
+) -> SaveOutcome:
+    """Register or update a cluster from an API body (upstream v0.4.2 shape)."""
+    cluster = cluster_input_from_request(name, body)
+    old = Cluster.objects.filter(name=name).first()
+    existing = {c.name: c.spec for c in Cluster.objects.exclude(name=name)}
+    physical = cluster.spec.get("clusterType") == "physical"
+    # A physical cluster's first registration needs a kubeconfig; an update may keep Vault's.
+    validate_cluster(cluster, existing=existing, require_kubeconfig=physical and old is None)
+    if old is not None:
+        validate_cluster_update(old.spec, cluster, referenced_by=cluster_references(name))
+    kubeconfig = (
+        normalize_kubeconfig(cluster.kubeconfig, api_server=cluster.spec["apiServer"])
+        if physical and cluster.kubeconfig
+        else None
+    )
+    return _write_cluster(cluster, old, kubeconfig, actor=actor, host=host, secrets=secrets)
+
+
+def _write_cluster(
+    cluster: ClusterInput,
+    old: Cluster | None,
+    kubeconfig: str | None,
+    *,
+    actor: Any,
+    host: GitHost,
+    secrets: SecretStore,
+) -> SaveOutcome:
+    name = cluster.name
+    document = cluster_manifest(name, cluster.spec)
+    path = cluster_path(name)
+    content = dump_yaml(document)
+    names = set(Cluster.objects.values_list("name", flat=True)) | {name}
+    changes: dict[str, bytes | None] = {
+        path: content,
+        KUSTOMIZATION_PATH: clusters_kustomization(names),
+    }
+    repo = tenant_repository(host, actor=actor)
+    location = cluster_kubeconfig_location(name)
+    previous_secret: dict[str, str] | None = None
+    if kubeconfig is not None:
+        secrets.check_ready()  # refuse before writing anything when Vault is sealed or down
+        previous_secret = secrets.read(engine=location.engine, path=location.path)
+        secrets.write(engine=location.engine, path=location.path, data={"kubeconfig": kubeconfig})
+    try:
+        sha = _commit_tenant(repo, changes, f"[API] Save_Cluster: {name}.", actor)
+    except Exception:
+        if kubeconfig is not None:
+            _restore_secret(secrets, location.engine, location.path, previous_secret)
+        raise
+    if kubeconfig is not None:
+        secrets.ensure_policy(name=location.policy_name, engine=location.engine, path=location.path)
+    before = dump_yaml(old.manifest) if old is not None else None
+    with transaction.atomic():
+        Cluster.objects.update_or_create(
+            name=name,
+            defaults={**_index_values(name, document, path), "commit_sha": sha, "problems": []},
+        )
+        TenantRepository.objects.filter(pk=_tenant_state().pk).update(head_sha=sha)
+        audit_record(
+            actor=actor,
+            action="save",
+            kind="Cluster",
+            name=name,
+            repository="/".join(tenant_repo_path()),
+            commit_sha=sha,
+            diff=yaml_diff(path, before, content),
+        )
+    return SaveOutcome(commit_sha=sha, path=path, created=old is None)
+
+
+def _restore_secret(
+    secrets: SecretStore, engine: str, path: str, previous: dict[str, str] | None
+) -> None:
+    try:
+        if previous is None:
+            secrets.delete(engine=engine, path=path)
+        else:
+            secrets.write(engine=engine, path=path, data=previous)
+    except Exception:  # the original error matters more; this one is logged
+        logger.exception("could not roll back the kubeconfig of a failed registration")
+
+
+def cluster_delete(*, name: str, actor: Any, host: GitHost, secrets: SecretStore) -> SaveOutcome:
+    """Remove a cluster that nothing uses: its file, then its kubeconfig and policy in Vault."""
+    old = Cluster.objects.filter(name=name).first()
+    if old is None:
+        raise NotFound(f"the cluster resource {name} is not found")
+    validate_cluster_delete(name, referenced_by=cluster_references(name))
+    names = set(Cluster.objects.exclude(name=name).values_list("name", flat=True))
+    changes: dict[str, bytes | None] = {
+        old.path or cluster_path(name): None,
+        KUSTOMIZATION_PATH: clusters_kustomization(names),
+    }
+    repo = tenant_repository(host, actor=actor)
+    sha = _commit_tenant(repo, changes, f"[API] Delete_Cluster: {name}.", actor)
+    location = cluster_kubeconfig_location(name)
+    with transaction.atomic():
+        Cluster.objects.filter(pk=old.pk).delete()
+        TenantRepository.objects.filter(pk=_tenant_state().pk).update(head_sha=sha)
+        audit_record(
+            actor=actor,
+            action="delete",
+            kind="Cluster",
+            name=name,
+            repository="/".join(tenant_repo_path()),
+            commit_sha=sha,
+            diff=yaml_diff(old.path, dump_yaml(old.manifest), None),
+        )
+    secrets.delete(engine=location.engine, path=location.path)
+    secrets.delete_policy(location.policy_name)
+    return SaveOutcome(commit_sha=sha, path=old.path, created=False)
+
+
+def tenant_sync(*, repo: ConfigRepository) -> bool:
+    """Import the clusters of the tenant repository at HEAD into the index."""
+    head = repo.head()
+    state = _tenant_state()
+    if head is None or head == state.head_sha:
+        return False
+    files = repo.read_tree(head)
+    seen: set[str] = set()
+    with transaction.atomic():
+        for path, content in sorted(files.items()):
+            if not path.startswith(f"{CLUSTERS_DIR}/") or path == KUSTOMIZATION_PATH:
+                continue
+            if (
+                not path.endswith((".yaml", ".yml"))
+                or path.count("/") != CLUSTERS_DIR.count("/") + 1
+            ):
+                continue
+            try:
+                document = load_yaml(content, path)
+                name, _ = cluster_from_manifest(document)
+            except (ManifestError, ValueError) as exc:
+                logger.warning("tenant repository file %s is not a cluster: %s", path, exc)
+                continue
+            if name in seen:
+                continue
+            seen.add(name)
+            problems = _cluster_file_problems(name, document)
+            values = _index_values(name, document, path)
+            row = Cluster.objects.filter(name=name).first()
+            if row is None or row.manifest != document or row.path != path:
+                Cluster.objects.update_or_create(
+                    name=name, defaults={**values, "commit_sha": head, "problems": problems}
+                )
+            elif row.problems != problems:
+                Cluster.objects.filter(pk=row.pk).update(problems=problems)
+        Cluster.objects.exclude(name__in=seen).delete()
+        TenantRepository.objects.filter(pk=state.pk).update(
+            head_sha=head, synced_at=timezone.now(), sync_error=""
+        )
+        audit_record(
+            actor=None,
+            action="sync",
+            kind="Cluster",
+            name="*",
+            repository="/".join(tenant_repo_path()),
+            commit_sha=head,
+            message=f"imported {head[:8]}",
+        )
+    return True
+
+
+def _cluster_file_problems(name: str, document: dict[str, Any]) -> list[str]:
+    from nautes_portal.errors import RuleViolation
+
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+    cluster = ClusterInput(
+        name=name, spec=dict(spec or {}), kubeconfig=None, vcluster_https_node_port=None
+    )
+    existing = {c.name: c.spec for c in Cluster.objects.exclude(name=name)}
+    try:
+        validate_cluster(cluster, existing=existing, require_kubeconfig=False)
+    except RuleViolation as exc:
+        return [exc.message]
+    return []

@@ -1,0 +1,3 @@
+"""Deployment provisioning and status (filled in by the deployments work)."""
+
+from __future__ import annotations

@@ -1,0 +1,75 @@
+"""`GET /api/v1/audit`: the audit log (portal extension), scoped to what the caller may read."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from nautes_portal import permissions
+from nautes_portal.models import AuditEvent
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name")
+    product = serializers.CharField(source="product_name")
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "action",
+            "kind",
+            "name",
+            "product",
+            "repository",
+            "commit_sha",
+            "message",
+            "diff",
+        ]
+
+
+class AuditPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+
+
+class AuditListView(APIView):
+    """Newest first; products the caller cannot read are left out, cluster events need
+    tenant read access."""
+
+    @extend_schema(
+        operation_id="Audit_ListEvents",
+        parameters=[
+            OpenApiParameter("product", str, description="Only events of this product."),
+            OpenApiParameter("kind", str, description="Only events of this resource kind."),
+        ],
+        responses={200: AuditEventSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        visible = Q(product__in=permissions.products_visible_to(request.user))
+        if permissions.can_view_clusters(request.user):
+            visible |= Q(kind="Cluster")
+        if request.user.is_superuser:
+            visible = Q()
+        events = AuditEvent.objects.filter(visible)
+        if product := request.query_params.get("product"):
+            events = events.filter(product_name=product)
+        if kind := request.query_params.get("kind"):
+            events = events.filter(kind=kind)
+        paginator = AuditPagination()
+        page = paginator.paginate_queryset(events, request, view=self)
+        data = AuditEventSerializer(page, many=True).data
+        return Response(
+            {
+                "items": data,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+            }
+        )

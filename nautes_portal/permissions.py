@@ -1,0 +1,92 @@
+"""Who may see and do what: the one module used by the UI, the API and tasks.
+
+Access levels follow GitLab (reference/nautes.md §6.1): Reporter+ reads a product, Developer+
+changes its resources, Maintainer+ creates code repositories and bindings, Owner deletes it.
+Tenant-repository Maintainer+ manages clusters. Superusers are tenant administrators.
+Objects a user may not read are reported as missing (404), never as forbidden.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from clusters.models import TenantMembership
+from products.models import AccessLevel, Membership, Product
+
+
+def _level(user: Any, product: Product) -> int:
+    if not user.is_authenticated:
+        return 0
+    if user.is_superuser:
+        return AccessLevel.OWNER
+    cache: dict[int, int] = user.__dict__.setdefault("_nautes_levels", {})
+    if product.pk not in cache:
+        membership = Membership.objects.filter(user=user, product=product).first()
+        cache[product.pk] = membership.access_level if membership else 0
+    return cache[product.pk]
+
+
+def products_visible_to(user: Any) -> QuerySet[Product]:
+    """Products the user may read, filtered in SQL (public ones and those they belong to)."""
+    if not user.is_authenticated:
+        return Product.objects.none()
+    if user.is_superuser:
+        return Product.objects.all()
+    member = Membership.objects.filter(user=user, access_level__gte=AccessLevel.REPORTER).values(
+        "product_id"
+    )
+    return Product.objects.filter(Q(pk__in=member) | Q(visibility="public"))
+
+
+def can_view_product(user: Any, product: Product) -> bool:
+    return (product.visibility == "public" and user.is_authenticated) or (
+        _level(user, product) >= AccessLevel.REPORTER
+    )
+
+
+def can_change_resources(user: Any, product: Product) -> bool:
+    """Environments, projects, runtimes: Developer+ (push to main of default.project)."""
+    return _level(user, product) >= AccessLevel.DEVELOPER
+
+
+def can_manage_repositories(user: Any, product: Product) -> bool:
+    """Code repositories and bindings: Maintainer+."""
+    return _level(user, product) >= AccessLevel.MAINTAINER
+
+
+def can_update_product(user: Any, product: Product) -> bool:
+    return _level(user, product) >= AccessLevel.MAINTAINER
+
+
+def can_delete_product(user: Any, product: Product) -> bool:
+    return _level(user, product) >= AccessLevel.OWNER
+
+
+def can_create_product(user: Any) -> bool:
+    """Any account may create a product (upstream: any GitLab account can create groups)."""
+    return bool(user.is_authenticated)
+
+
+def _tenant_level(user: Any) -> int:
+    if not user.is_authenticated:
+        return 0
+    if user.is_superuser:
+        return AccessLevel.OWNER
+    membership = TenantMembership.objects.filter(user=user).first()
+    return membership.access_level if membership else 0
+
+
+def can_view_clusters(user: Any) -> bool:
+    """Reading clusters needs read access to the tenant configuration repository."""
+    return _tenant_level(user) >= AccessLevel.REPORTER
+
+
+def can_manage_clusters(user: Any) -> bool:
+    """Registering and deleting clusters: tenant-repository Maintainer+ (push to main)."""
+    return _tenant_level(user) >= AccessLevel.MAINTAINER
+
+
+def can_view_audit(user: Any) -> bool:
+    return bool(user.is_authenticated)

@@ -1,0 +1,378 @@
+"""`/api/v1/products/...`: upstream-compatible product and product-resource endpoints.
+
+Each view parses, authorizes (nautes_portal.permissions), calls a service and renders a reply.
+Reads come from the index only; they never touch Git.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from nautes_portal import permissions
+from nautes_portal.api_common import Selector, apply_field_selector, insecure_skip_check
+from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
+from nautes_portal.integrations import git_host
+from products import services
+from products.api import codecs
+from products.api import serializers as bodies
+from products.models import (
+    CodeRepo,
+    CodeRepoBinding,
+    DeploymentRuntime,
+    Environment,
+    Product,
+    ProductResource,
+    Project,
+    ProjectPipelineRuntime,
+)
+
+MessageReply = inline_serializer("MessageReply", {"message": serializers.CharField()})
+ErrorReply = inline_serializer(
+    "ErrorReply",
+    {
+        "code": serializers.IntegerField(),
+        "reason": serializers.CharField(),
+        "message": serializers.CharField(),
+        "metadata": serializers.DictField(),
+    },
+)
+FIELD_SELECTOR = OpenApiParameter(
+    "field_selector", str, description="Comma-separated `field=value` or `field!=value` filters."
+)
+SKIP_CHECK = OpenApiParameter(
+    "insecure_skip_check", bool, description="Skip the product-wide (global) validation."
+)
+ERRORS = {code: OpenApiResponse(ErrorReply) for code in (400, 401, 403, 404, 409)}
+
+
+def visible_product(request: Request, name: str) -> Product:
+    """The product, or 404 when it does not exist or the caller may not read it."""
+    product = permissions.products_visible_to(request.user).filter(name=name).first()
+    if product is None:
+        raise NotFound(f"the product {name} is not found", reason="GROUP_NOT_FOUND")
+    return product
+
+
+def product_reply(product: Product) -> dict[str, Any]:
+    return {
+        "name": product.display_name or product.name,
+        "git": {
+            "gitlab": {
+                "path": product.name,
+                "visibility": product.visibility,
+                "description": product.description,
+            }
+        },
+    }
+
+
+PRODUCT_SELECTORS = {"product_name": Selector(lambda r: r["git"]["gitlab"]["path"], exact=True)}
+
+
+class ProductListView(APIView):
+    @extend_schema(
+        operation_id="Product_ListProducts",
+        parameters=[FIELD_SELECTOR],
+        responses={200: dict, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        items = [product_reply(p) for p in permissions.products_visible_to(request.user)]
+        selector = request.query_params.get("field_selector")
+        return Response({"items": apply_field_selector(items, selector, PRODUCT_SELECTORS)})
+
+
+class ProductDetailView(APIView):
+    @extend_schema(operation_id="Product_GetProduct", responses={200: dict, **ERRORS})
+    def get(self, request: Request, product_name: str) -> Response:
+        return Response(product_reply(visible_product(request, product_name)))
+
+    @extend_schema(
+        operation_id="Product_SaveProduct",
+        request=bodies.ProductBodySerializer,
+        responses={200: MessageReply, **ERRORS},
+    )
+    def post(self, request: Request, product_name: str) -> Response:
+        body = bodies.ProductBodySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        gitlab = body.validated_data["git"]["gitlab"]
+        existing = Product.objects.filter(name=product_name).first()
+        if existing is not None:
+            product = visible_product(request, product_name)
+            if not permissions.can_update_product(request.user, product):
+                raise PermissionDenied("updating a product needs the Maintainer role in its group")
+        elif not permissions.can_create_product(request.user):
+            raise PermissionDenied("you may not create products")
+        services.product_save(
+            name=product_name,
+            display_name=gitlab.get("name") or product_name,
+            path=gitlab.get("path", ""),
+            visibility=gitlab["visibility"],
+            description=gitlab.get("description", ""),
+            actor=request.user,
+            host=git_host(),
+        )
+        return Response({"message": "Successfully saved"})
+
+    @extend_schema(operation_id="Product_DeleteProduct", responses={200: MessageReply, **ERRORS})
+    def delete(self, request: Request, product_name: str) -> Response:
+        product = visible_product(request, product_name)
+        if not permissions.can_delete_product(request.user, product):
+            raise PermissionDenied("deleting a product needs the Owner role in its group")
+        services.product_delete(product=product, actor=request.user, host=git_host())
+        return Response({"message": "Successfully deleted"})
+
+
+# ---- Product resources ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KindApi:
+    """How one resource kind is exposed: body, conversions, selectors, who may write."""
+
+    kind: str
+    model: type[ProductResource]
+    body: type[serializers.Serializer]
+    to_spec: Callable[[dict[str, Any], codecs.RepoNames], dict[str, Any]]
+    to_reply: Callable[[str, ProductResource, codecs.RepoNames], dict[str, Any]]
+    selectors: dict[str, Selector]
+    may_write: Callable[[Any, Product], bool]
+    operation: str  # upstream operation id stem, e.g. "Environment_%sEnvironment"
+
+
+def _spec_reply(
+    fn: Callable[..., dict[str, Any]],
+) -> Callable[[str, ProductResource, codecs.RepoNames], dict[str, Any]]:
+    return lambda product, row, repos: fn(product, row.name, row.spec, repos)
+
+
+KIND_APIS: dict[str, KindApi] = {
+    "environments": KindApi(
+        kind="Environment",
+        model=Environment,
+        body=bodies.EnvironmentBodySerializer,
+        to_spec=lambda body, repos: codecs.environment_spec(body),
+        to_reply=lambda product, row, repos: codecs.environment_reply(product, row.name, row.spec),
+        selectors={
+            "cluster": Selector(lambda r: r["cluster"], exact=False),
+            "env_type": Selector(lambda r: r["env_type"], exact=False),
+        },
+        may_write=permissions.can_change_resources,
+        operation="Environment_%sEnvironment",
+    ),
+    "projects": KindApi(
+        kind="Project",
+        model=Project,
+        body=bodies.ProjectBodySerializer,
+        to_spec=lambda body, repos: codecs.project_spec(body),
+        to_reply=lambda product, row, repos: codecs.project_reply(product, row.name, row.spec),
+        selectors={"project_name": Selector(lambda r: r["name"], exact=False)},
+        may_write=permissions.can_change_resources,
+        operation="Project_%sProject",
+    ),
+    "coderepos": KindApi(
+        kind="CodeRepo",
+        model=CodeRepo,
+        body=bodies.CodeRepoBodySerializer,
+        to_spec=lambda body, repos: codecs.coderepo_spec(body),
+        to_reply=lambda product, row, repos: codecs.coderepo_reply(product, row),
+        selectors={
+            "project": Selector(lambda r: r["project"], exact=False),
+            "pipeline_runtime": Selector(lambda r: r["pipeline_runtime"], exact=True),
+            "deployment_runtime": Selector(lambda r: r["deployment_runtime"], exact=True),
+        },
+        may_write=permissions.can_manage_repositories,
+        operation="CodeRepo_%sCodeRepo",
+    ),
+    "coderepobindings": KindApi(
+        kind="CodeRepoBinding",
+        model=CodeRepoBinding,
+        body=bodies.CodeRepoBindingBodySerializer,
+        to_spec=codecs.binding_spec,
+        to_reply=_spec_reply(codecs.binding_reply),
+        selectors={
+            "coderepo": Selector(lambda r: r["coderepo"], exact=False),
+            "product": Selector(lambda r: r["product"], exact=False),
+            "projects.in": Selector(lambda r: r["projects"], exact=False),
+        },
+        may_write=permissions.can_manage_repositories,
+        operation="CodeRepoBinding_%sCodeRepoBinding",
+    ),
+    "deploymentruntimes": KindApi(
+        kind="DeploymentRuntime",
+        model=DeploymentRuntime,
+        body=bodies.DeploymentRuntimeBodySerializer,
+        to_spec=codecs.deployment_runtime_spec,
+        to_reply=_spec_reply(codecs.deployment_runtime_reply),
+        selectors={
+            "projects_ref.in": Selector(lambda r: r["projects_ref"], exact=False),
+            "manifest_source.code_repo": Selector(
+                lambda r: r["manifest_source"]["code_repo"], exact=False
+            ),
+            "destination": Selector(lambda r: r["destination"]["environment"], exact=False),
+        },
+        may_write=permissions.can_change_resources,
+        operation="Deploymentruntime_%sDeploymentruntime",
+    ),
+    "projectpipelineruntimes": KindApi(
+        kind="ProjectPipelineRuntime",
+        model=ProjectPipelineRuntime,
+        body=bodies.ProjectPipelineRuntimeBodySerializer,
+        to_spec=codecs.pipeline_runtime_spec,
+        to_reply=_spec_reply(codecs.pipeline_runtime_reply),
+        selectors={
+            "project_name": Selector(lambda r: r["name"], exact=False),
+            "pipeline_triggers.pipeline": Selector(
+                lambda r: [t["pipeline"] for t in r["pipeline_triggers"]], exact=False
+            ),
+            "destination": Selector(lambda r: r["destination"]["environment"], exact=False),
+            "pipeline_source": Selector(lambda r: r["pipeline_source"], exact=False),
+            "project": Selector(lambda r: r["project"], exact=False),
+        },
+        may_write=permissions.can_change_resources,
+        operation="ProjectPipelineRuntime_%sProjectPipelineRuntime",
+    ),
+}
+
+
+def repo_names(product: Product) -> codecs.RepoNames:
+    return codecs.RepoNames(
+        dict(CodeRepo.objects.filter(product=product).values_list("repo_name", "name"))
+    )
+
+
+class ResourceListView(APIView):
+    """GET `/products/{p}/<kind>`: one query for the rows, whatever their number."""
+
+    api: ClassVar[KindApi]
+
+    def get(self, request: Request, product_name: str) -> Response:
+        product = visible_product(request, product_name)
+        repos = repo_names(product)
+        rows = self.api.model.objects.filter(product=product).order_by("name")
+        items = [self.api.to_reply(product.name, row, repos) for row in rows]
+        selector = request.query_params.get("field_selector")
+        return Response({"items": apply_field_selector(items, selector, self.api.selectors)})
+
+
+class ResourceDetailView(APIView):
+    """GET/POST/DELETE `/products/{p}/<kind>/{name}`."""
+
+    api: ClassVar[KindApi]
+
+    def _row(self, product: Product, name: str) -> ProductResource:
+        lookup = {"repo_name": name} if self.api.model is CodeRepo else {"name": name}
+        row = self.api.model.objects.filter(product=product, **lookup).first()
+        if row is None:
+            raise NotFound("the resource is not found")
+        return row
+
+    def get(self, request: Request, product_name: str, name: str) -> Response:
+        product = visible_product(request, product_name)
+        row = self._row(product, name)
+        return Response(self.api.to_reply(product.name, row, repo_names(product)))
+
+    def _writable_product(self, request: Request, product_name: str) -> Product:
+        product = visible_product(request, product_name)
+        if not self.api.may_write(request.user, product):
+            raise PermissionDenied(
+                f"you may not change {self.api.kind} resources of product {product.name}"
+            )
+        return product
+
+    def post(self, request: Request, product_name: str, name: str) -> Response:
+        product = self._writable_product(request, product_name)
+        body = self.api.body(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        spec = self.api.to_spec(data, repo_names(product))
+        skip = insecure_skip_check(request)
+        if self.api.model is CodeRepo:
+            gitlab = data["git"]["gitlab"]
+            path = gitlab.get("path") or gitlab.get("name") or name
+            if path != name:
+                raise RuleViolation(
+                    "the name of the codeRepo resource must be the same as the repository path"
+                )
+            services.coderepo_save(
+                product=product,
+                repo_name=name,
+                spec=spec,
+                git=gitlab,
+                actor=request.user,
+                host=git_host(),
+                skip_check=skip,
+            )
+        else:
+            services.resource_save(
+                product=product,
+                kind=self.api.kind,
+                name=name,
+                spec=spec,
+                actor=request.user,
+                host=git_host(),
+                skip_check=skip,
+            )
+        return Response({"message": f"Successfully saved {name} configuration"})
+
+    def delete(self, request: Request, product_name: str, name: str) -> Response:
+        product = self._writable_product(request, product_name)
+        skip = insecure_skip_check(request)
+        if self.api.model is CodeRepo:
+            services.coderepo_delete(
+                product=product,
+                repo_name=name,
+                actor=request.user,
+                host=git_host(),
+                skip_check=skip,
+            )
+        else:
+            services.resource_delete(
+                product=product,
+                kind=self.api.kind,
+                name=name,
+                actor=request.user,
+                host=git_host(),
+                skip_check=skip,
+            )
+        return Response({"message": f"Successfully deleted {name} configuration"})
+
+
+def views_for(collection: str) -> tuple[type[APIView], type[APIView]]:
+    """Build the list and detail views of one collection with their OpenAPI operations."""
+    api = KIND_APIS[collection]
+    stem = api.operation
+    list_view = type(f"{api.kind}ListView", (ResourceListView,), {"api": api})
+    list_view.get = extend_schema(
+        operation_id=stem % "List" + "s",
+        parameters=[FIELD_SELECTOR],
+        responses={200: dict, **ERRORS},
+    )(list_view.get)
+    detail = type(f"{api.kind}DetailView", (ResourceDetailView,), {"api": api})
+    detail.get = extend_schema(operation_id=stem % "Get", responses={200: dict, **ERRORS})(
+        ResourceDetailView.get
+    )
+    detail.post = extend_schema(
+        operation_id=stem % "Save",
+        request=api.body,
+        parameters=[SKIP_CHECK],
+        responses={200: MessageReply, **ERRORS},
+    )(ResourceDetailView.post)
+    detail.delete = extend_schema(
+        operation_id=stem % "Delete",
+        parameters=[SKIP_CHECK],
+        responses={200: MessageReply, **ERRORS},
+    )(ResourceDetailView.delete)
+    return list_view, detail

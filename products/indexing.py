@@ -1,0 +1,135 @@
+"""Keep the index (database rows) equal to what `default.project` holds at a commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from products.manifests import ParsedResource, ParsedTree, index_fields
+from products.models import MODEL_BY_KIND, CodeRepo, Product, ProductResource
+from products.state import ProductState, Resource
+
+
+def row_values(resource: ParsedResource | Resource, document: dict[str, Any]) -> dict[str, Any]:
+    """Column values of the index row for one resource document."""
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+    return {
+        "path": resource.path,
+        "manifest": document,
+        **index_fields(resource.kind, spec or {}),
+    }
+
+
+def upsert_row(
+    product: Product, kind: str, name: str, values: dict[str, Any], commit_sha: str
+) -> ProductResource:
+    model = MODEL_BY_KIND[kind]
+    row, _ = model.objects.update_or_create(
+        product=product, name=name, defaults={**values, "commit_sha": commit_sha}
+    )
+    return row
+
+
+def delete_row(product: Product, kind: str, name: str) -> None:
+    MODEL_BY_KIND[kind].objects.filter(product=product, name=name).delete()
+
+
+@transaction.atomic
+def replace_index(
+    product: Product,
+    tree: ParsedTree,
+    commit_sha: str,
+    problems_by_resource: dict[tuple[str, str], list[str]],
+) -> None:
+    """Make the product's rows equal to `tree` read at `commit_sha`.
+
+    Rows whose document did not change keep the commit they were last written in.
+    """
+    keep: dict[str, set[str]] = {kind: set() for kind in MODEL_BY_KIND}
+    existing_rows = {
+        kind: {row.name: row for row in model.objects.filter(product=product)}
+        for kind, model in MODEL_BY_KIND.items()
+    }
+    for resource in tree.resources:
+        if resource.name in keep[resource.kind]:
+            continue  # a duplicate: upstream keeps the first file
+        keep[resource.kind].add(resource.name)
+        model = MODEL_BY_KIND[resource.kind]
+        values = row_values(resource, resource.document)
+        problems = resource.problems + problems_by_resource.get((resource.kind, resource.name), [])
+        values["problems"] = problems
+        existing = existing_rows[resource.kind].get(resource.name)
+        unchanged = existing is not None and existing.manifest == resource.document
+        if existing is not None and unchanged and existing.path == resource.path:
+            if existing.problems != problems:
+                model.objects.filter(pk=existing.pk).update(problems=problems)
+            continue
+        upsert_row(product, resource.kind, resource.name, values, commit_sha)
+    for kind, model in MODEL_BY_KIND.items():
+        model.objects.filter(product=product).exclude(name__in=keep[kind]).delete()
+    Product.objects.filter(pk=product.pk).update(
+        commit_sha=commit_sha, synced_at=timezone.now(), sync_problems=tree.problems
+    )
+
+
+def product_state(product: Product) -> ProductState:
+    """Build the rules' snapshot of a product from the index (no Git)."""
+    from clusters.models import Cluster
+
+    state = ProductState(product_name=product.name, product_id=product.resource_name)
+    for kind, model in MODEL_BY_KIND.items():
+        items = state.of_kind(kind)
+        for row in model.objects.filter(product=product).only("name", "path", "manifest"):
+            items[row.name] = Resource(kind=kind, name=row.name, path=row.path, spec=row.spec)
+    state.clusters = {c.name: c.spec for c in Cluster.objects.only("name", "manifest")}
+    state.repo_ids_by_name = dict(
+        CodeRepo.objects.filter(product=product).values_list("repo_name", "name")
+    )
+    state.foreign_runtimes = _foreign_runtimes(product)
+    return state
+
+
+def _foreign_runtimes(product: Product) -> list[Any]:
+    """Runtimes of other products with their cluster, for cross-product namespace rules."""
+    from products.models import DeploymentRuntime, Environment, ProjectPipelineRuntime
+    from products.state import ForeignRuntime
+
+    clusters = {
+        (env.product_id, env.name): env.cluster
+        for env in Environment.objects.exclude(product=product).only(
+            "product_id", "name", "cluster"
+        )
+    }
+    group_ids = dict(Product.objects.values_list("pk", "group_id"))
+    result: list[ForeignRuntime] = []
+    for dr in DeploymentRuntime.objects.exclude(product=product).only(
+        "product_id", "name", "destination_environment", "destination_namespaces"
+    ):
+        cluster = clusters.get((dr.product_id, dr.destination_environment))
+        if cluster:
+            result.append(
+                ForeignRuntime(
+                    product_id=f"product-{group_ids[dr.product_id]}",
+                    kind="DeploymentRuntime",
+                    name=dr.name,
+                    cluster=cluster,
+                    namespaces=tuple(dr.destination_namespaces or [dr.name]),
+                )
+            )
+    for ppr in ProjectPipelineRuntime.objects.exclude(product=product).only(
+        "product_id", "name", "destination_environment", "destination_namespace"
+    ):
+        cluster = clusters.get((ppr.product_id, ppr.destination_environment))
+        if cluster:
+            result.append(
+                ForeignRuntime(
+                    product_id=f"product-{group_ids[ppr.product_id]}",
+                    kind="ProjectPipelineRuntime",
+                    name=ppr.name,
+                    cluster=cluster,
+                    namespaces=(ppr.destination_namespace or ppr.name,),
+                )
+            )
+    return result

@@ -1,0 +1,532 @@
+"""Writes to products and their resources: rules → YAML → one atomic commit → index → audit.
+
+Every function validates completely before its first side effect. Callers check permissions
+(`nautes_portal.permissions`) before calling; services enforce the Nautes rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from nautes_portal.audit import audit_record, yaml_diff
+from nautes_portal.errors import Conflict, NautesError, NotFound, RuleViolation
+from nautes_portal.integrations.config_repo import (
+    Author,
+    CommitConflict,
+    ConfigRepository,
+    GitHost,
+    GitProject,
+)
+from products import rules
+from products.indexing import delete_row, product_state, replace_index, upsert_row
+from products.manifests import (
+    KUSTOMIZATION_PATH,
+    build_document,
+    dump_yaml,
+    kustomization,
+    parse_tree,
+    resource_path,
+)
+from products.models import MODEL_BY_KIND, AccessLevel, CodeRepo, Membership, Product
+from products.state import ProductState, Resource
+
+logger = logging.getLogger(__name__)
+
+PRODUCT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+VISIBILITIES = ("private", "public")
+KINDS_WITH_PRODUCT_FIELD = (
+    "Environment",
+    "Project",
+    "CodeRepo",
+    "CodeRepoBinding",
+    "DeploymentRuntime",
+)
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    """What a save or delete wrote."""
+
+    commit_sha: str
+    path: str
+    created: bool
+
+
+def commit_author(actor: Any) -> Author:
+    """Commits are attributed to the acting user."""
+    username = actor.get_username()
+    name = actor.get_full_name() or username
+    return Author(name=name, email=actor.email or f"{username}@users.noreply.nautes.local")
+
+
+def commit_message(action: str, kind: str, name: str, product: str) -> str:
+    """Upstream's intended format (`reference/nautes.md` §5.1 step 6)."""
+    return f"[API] {action}_{kind}: {name}, Product: {product}."
+
+
+def raise_problems(problems: list[rules.Problem]) -> None:
+    """Raise the first problem's status and reason with every distinct message."""
+    if not problems:
+        return
+    messages = list(dict.fromkeys(p.message for p in problems))
+    first = problems[0]
+    error_class = Conflict if first.status == 409 else RuleViolation
+    raise error_class(
+        "; ".join(messages),
+        reason=first.reason,
+        status=first.status,
+        metadata={
+            "problems": [{"kind": p.kind, "name": p.name, "message": p.message} for p in problems]
+        },
+    )
+
+
+# ---- Repositories --------------------------------------------------------------
+
+
+def product_project(product: Product, host: GitHost) -> GitProject:
+    project = host.get_project(product.name, settings.NAUTES_DEFAULT_PROJECT)
+    if project is None:
+        raise NotFound(
+            "there are no default projects under this product", reason="PROJECT_NOT_FOUND"
+        )
+    return project
+
+
+def product_repository(product: Product, host: GitHost) -> ConfigRepository:
+    return host.repository(product_project(product, host))
+
+
+def _commit(
+    product: Product,
+    repo: ConfigRepository,
+    *,
+    changes: dict[str, bytes | None],
+    message: str,
+    actor: Any,
+) -> str:
+    try:
+        return repo.commit(
+            changes=changes,
+            expected_parent=product.commit_sha or None,
+            message=message,
+            author=commit_author(actor),
+        )
+    except CommitConflict:
+        # The index was behind Git (a concurrent or external change): catch up so a retry works.
+        product_sync(product=product, repo=repo)
+        raise
+
+
+# ---- Product resources -------------------------------------------------------
+
+
+def _checked_state(
+    state: ProductState, new: Resource, *, old: Resource | None, skip_check: bool
+) -> ProductState:
+    problems = rules.check_static(new, state)
+    if old is not None:
+        problems += rules.check_update(new.kind, old, new, state)
+    after = state.with_saved(new)
+    if not problems and not skip_check:
+        problems += rules.check_global(after)
+    raise_problems(problems)
+    return after
+
+
+def resource_save(
+    *,
+    product: Product,
+    kind: str,
+    name: str,
+    spec: dict[str, Any],
+    actor: Any,
+    host: GitHost,
+    skip_check: bool = False,
+) -> SaveOutcome:
+    """Create or update one resource of `default.project` in a single commit."""
+    product.refresh_from_db(fields=["commit_sha"])
+    state = product_state(product)
+    if kind in KINDS_WITH_PRODUCT_FIELD:
+        spec = {**spec, "product": product.resource_name}
+    new = Resource(kind=kind, name=name, path=resource_path(kind, name, spec), spec=spec)
+    old = state.get(kind, name)
+    after = _checked_state(state, new, old=old, skip_check=skip_check)
+    return _write(product, host, kind, name, new, old, after, actor=actor, action="Save")
+
+
+def _write(
+    product: Product,
+    host: GitHost,
+    kind: str,
+    name: str,
+    new: Resource | None,
+    old: Resource | None,
+    after: ProductState,
+    *,
+    actor: Any,
+    action: str,
+) -> SaveOutcome:
+    """Commit the file change plus the regenerated kustomization, then update the index."""
+    row = MODEL_BY_KIND[kind].objects.filter(product=product, name=name).first()
+    before_bytes = dump_yaml(row.manifest) if row is not None else None
+    changes: dict[str, bytes | None] = {}
+    document: dict[str, Any] | None = None
+    if new is not None:
+        document = build_document(kind, name, new.spec, row.manifest if row else None)
+        changes[new.path] = dump_yaml(document)
+    if old is not None and (new is None or old.path != new.path):
+        changes[old.path] = None
+    changes[KUSTOMIZATION_PATH] = kustomization(r.path for r in after.all_resources())
+    repo = product_repository(product, host)
+    sha = _commit(
+        product,
+        repo,
+        changes=changes,
+        message=commit_message(action, kind, name, product.name),
+        actor=actor,
+    )
+    path = new.path if new is not None else (old.path if old is not None else "")
+    with transaction.atomic():
+        if new is not None and document is not None:
+            from products.indexing import row_values
+
+            upsert_row(product, kind, name, {**row_values(new, document), "problems": []}, sha)
+        else:
+            delete_row(product, kind, name)
+        Product.objects.filter(pk=product.pk).update(commit_sha=sha)
+        product.commit_sha = sha
+        audit_record(
+            actor=actor,
+            action="save" if new is not None else "delete",
+            kind=kind,
+            name=name,
+            product=product,
+            repository=f"{product.name}/{settings.NAUTES_DEFAULT_PROJECT}",
+            commit_sha=sha,
+            diff=yaml_diff(path, before_bytes, changes.get(path)),
+        )
+    return SaveOutcome(commit_sha=sha, path=path, created=old is None and new is not None)
+
+
+def resource_delete(
+    *,
+    product: Product,
+    kind: str,
+    name: str,
+    actor: Any,
+    host: GitHost,
+    skip_check: bool = False,
+) -> SaveOutcome:
+    """Remove one resource of `default.project` in a single commit."""
+    product.refresh_from_db(fields=["commit_sha"])
+    state = product_state(product)
+    old = state.get(kind, name)
+    if old is None:
+        raise NotFound(
+            f"{kind} resource {name} not found or invalid. "
+            "Please check whether the resource exists under the default project"
+        )
+    # Environments are always protected (upstream checks them outside the global check).
+    problems = rules.delete_blockers(kind, name, state)
+    if kind != "Environment" and skip_check:
+        problems = []
+    raise_problems(problems)
+    after = state.without(kind, name)
+    if not skip_check:
+        raise_problems(rules.check_global(after))
+    return _write(product, host, kind, name, None, old, after, actor=actor, action="Delete")
+
+
+# ---- Code repositories (a Git project plus a manifest) -------------------------
+
+
+def coderepo_save(
+    *,
+    product: Product,
+    repo_name: str,
+    spec: dict[str, Any],
+    git: dict[str, str],
+    actor: Any,
+    host: GitHost,
+    skip_check: bool = False,
+) -> SaveOutcome:
+    """Create or update a code repository: its Git project and `code-repos/repo-<pid>/`.
+
+    Everything is validated before the project is created; a failed commit removes a project
+    this call created, so a failed save leaves no orphan.
+    """
+    if repo_name == settings.NAUTES_DEFAULT_PROJECT:
+        raise RuleViolation(f"'{repo_name}' is reserved for the product configuration repository")
+    if not PRODUCT_NAME.match(repo_name):
+        raise RuleViolation(
+            f"code repository name '{repo_name}' is invalid: use lowercase letters, digits and "
+            "'-', starting and ending with a letter or digit (RFC 1123 label)"
+        )
+    visibility = git.get("visibility") or "private"
+    if visibility not in VISIBILITIES:
+        raise RuleViolation(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    product.refresh_from_db(fields=["commit_sha"])
+    state = product_state(product)
+    existing_row = CodeRepo.objects.filter(product=product, repo_name=repo_name).first()
+    project = host.get_project(product.name, repo_name)
+    planned_name = (
+        existing_row.name if existing_row else (f"repo-{project.id}" if project else "repo-0")
+    )
+    spec = {
+        **spec,
+        "repoName": repo_name,
+        "codeRepoProvider": settings.NAUTES_CODE_REPO_PROVIDER,
+        "product": product.resource_name,
+    }
+
+    def check(name: str) -> ProductState:
+        new = Resource("CodeRepo", name, resource_path("CodeRepo", name, spec), spec)
+        return _checked_state(state, new, old=state.get("CodeRepo", name), skip_check=skip_check)
+
+    check(planned_name)  # everything is validated before the first side effect
+    created = project is None
+    project = host.ensure_project(
+        namespace_path=product.name,
+        path=repo_name,
+        name=git.get("name") or repo_name,
+        visibility=visibility,
+        description=git.get("description", ""),
+    )
+    name = f"repo-{project.id}"
+    try:
+        after = check(name)
+        new = after.get("CodeRepo", name)
+        assert new is not None
+        outcome = _write(
+            product,
+            host,
+            "CodeRepo",
+            name,
+            new,
+            state.get("CodeRepo", name),
+            after,
+            actor=actor,
+            action="Save",
+        )
+    except NautesError:
+        if created:
+            host.delete_project(product.name, repo_name)
+        raise
+    CodeRepo.objects.filter(product=product, name=name).update(
+        git_project_id=project.id,
+        git_name=project.name,
+        git_visibility=project.visibility,
+        git_description=project.description,
+        ssh_url=project.ssh_url,
+        http_url=project.http_url,
+    )
+    return outcome
+
+
+def coderepo_delete(
+    *, product: Product, repo_name: str, actor: Any, host: GitHost, skip_check: bool = False
+) -> SaveOutcome:
+    """Remove a code repository's manifest, then its Git project."""
+    row = CodeRepo.objects.filter(product=product, repo_name=repo_name).first()
+    if row is None:
+        raise NotFound(
+            f"CodeRepo resource {repo_name} not found or invalid. "
+            "Please check whether the resource exists under the default project",
+            reason="NODE_NOT_FOUND",
+        )
+    outcome = resource_delete(
+        product=product,
+        kind="CodeRepo",
+        name=row.name,
+        actor=actor,
+        host=host,
+        skip_check=skip_check,
+    )
+    host.delete_project(product.name, repo_name)
+    return outcome
+
+
+# ---- Products -------------------------------------------------------------------
+
+
+def validate_product_name(name: str) -> None:
+    if len(name) > 63 or not PRODUCT_NAME.match(name):
+        raise RuleViolation(
+            f"product name '{name}' is invalid: use at most 63 lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit (RFC 1123 label)"
+        )
+
+
+def product_save(
+    *,
+    name: str,
+    display_name: str,
+    path: str,
+    visibility: str,
+    description: str,
+    actor: Any,
+    host: GitHost,
+) -> tuple[Product, bool]:
+    """Create or update a product: its Git group and `default.project` (initial commit).
+
+    Return the product and whether it was created.
+    """
+    validate_product_name(name)
+    if path and path != name:
+        raise RuleViolation(
+            "when creating a GitLab group, the path must be consistent with the product name. "
+            f"the expected name is {name}, but it is currently {path}"
+        )
+    if visibility not in VISIBILITIES:
+        raise RuleViolation(
+            f"visibility must be one of {', '.join(VISIBILITIES)}, not '{visibility}'"
+        )
+    group = host.ensure_group(
+        path=name, name=display_name or name, visibility=visibility, description=description
+    )
+    project = host.ensure_project(
+        namespace_path=name, path=settings.NAUTES_DEFAULT_PROJECT, visibility=visibility
+    )
+    repo = host.repository(project)
+    if repo.head() is None:
+        repo.commit(
+            changes={KUSTOMIZATION_PATH: kustomization([])},
+            expected_parent=None,
+            message="initial commit.",
+            author=commit_author(actor),
+        )
+    defaults = {
+        "group_id": group.id,
+        "display_name": group.name,
+        "visibility": group.visibility,
+        "description": group.description,
+        "repo_project_id": project.id,
+        "repo_url": project.http_url,
+    }
+    try:
+        with transaction.atomic():
+            product, created = Product.objects.update_or_create(name=name, defaults=defaults)
+            if created and actor is not None and actor.is_authenticated:
+                Membership.objects.get_or_create(
+                    user=actor, product=product, defaults={"access_level": AccessLevel.OWNER}
+                )
+            audit_record(
+                actor=actor,
+                action="save",
+                kind="Product",
+                name=name,
+                product=product,
+                repository=project.full_path,
+                commit_sha=repo.head() or "",
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"product {name} is being created by another request") from exc
+    product_sync(product=product, repo=repo)
+    return product, created
+
+
+def product_delete(*, product: Product, actor: Any, host: GitHost) -> None:
+    """Delete a product's group once nothing remains in it (upstream counts Git projects)."""
+    others = [
+        p.path
+        for p in host.list_projects(product.name)
+        if p.path != settings.NAUTES_DEFAULT_PROJECT
+    ]
+    if others:
+        raise Conflict(
+            f"here are multiple project in {product.name}, unable to delete",
+            reason="RESOURCE_IN_USE",
+            metadata={"projects": others},
+        )
+    remaining = [
+        f"{model.kind}/{name}"
+        for model in MODEL_BY_KIND.values()
+        for name in model.objects.filter(product=product).values_list("name", flat=True)
+    ]
+    if remaining:
+        raise Conflict(
+            f"product {product.name} still has resources [{'|'.join(remaining)}], "
+            "delete them first",
+            reason="RESOURCE_IN_USE",
+        )
+    host.delete_group(product.name)
+    audit_record(actor=actor, action="delete", kind="Product", name=product.name, product=None)
+    product.delete()
+
+
+# ---- Sync --------------------------------------------------------------------------
+
+
+def product_sync(*, product: Product, repo: ConfigRepository, actor: Any = None) -> bool:
+    """Import `default.project` at HEAD into the index; return whether anything changed.
+
+    Files that break a rule are indexed with the rule they break, never dropped.
+    """
+    head = repo.head()
+    product.refresh_from_db(fields=["commit_sha"])
+    if head is None or head == product.commit_sha:
+        return False
+    tree = parse_tree(repo.read_tree(head))
+    state = ProductState(product_name=product.name, product_id=product.resource_name)
+    for parsed in tree.resources:
+        state.of_kind(parsed.kind).setdefault(
+            parsed.name, Resource(parsed.kind, parsed.name, parsed.path, parsed.spec)
+        )
+    fresh = product_state(product)
+    state.clusters, state.foreign_runtimes = fresh.clusters, fresh.foreign_runtimes
+    state.repo_ids_by_name = {
+        r.spec.get("repoName", ""): r.name for r in state.of_kind("CodeRepo").values()
+    }
+    problems: dict[tuple[str, str], list[str]] = {}
+    for problem in rules.check_global(state):
+        problems.setdefault((problem.kind, problem.name), []).append(problem.message)
+    previous = product.commit_sha
+    replace_index(product, tree, head, problems)
+    message = f"imported {head[:8]}"
+    if previous:
+        authors: set[str] = set()
+        for commit in repo.history(ref=head, limit=200):
+            if commit.sha == previous:
+                break
+            authors.add(commit.author_name)
+        message = f"imported {previous[:8]}..{head[:8]} by {', '.join(sorted(authors))}"
+    audit_record(
+        actor=actor,
+        action="sync",
+        kind="Product",
+        name=product.name,
+        product=product,
+        repository=f"{product.name}/{settings.NAUTES_DEFAULT_PROJECT}",
+        commit_sha=head,
+        diff=repo.diff(previous, head) if previous else "",
+        message=message,
+    )
+    return True
+
+
+def product_import(*, name: str, host: GitHost, actor: Any = None) -> Product:
+    """Index an existing product group (e.g. one written by upstream Nautes)."""
+    group = host.get_group(name)
+    project = host.get_project(name, settings.NAUTES_DEFAULT_PROJECT) if group else None
+    if group is None or project is None:
+        raise NotFound(f"{name} is non product, missing metadata", reason="PROJECT_NOT_FOUND")
+    product, _ = Product.objects.update_or_create(
+        name=name,
+        defaults={
+            "group_id": group.id,
+            "display_name": group.name,
+            "visibility": group.visibility,
+            "description": group.description,
+            "repo_project_id": project.id,
+            "repo_url": project.http_url,
+        },
+    )
+    product_sync(product=product, repo=host.repository(project), actor=actor)
+    return product

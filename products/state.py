@@ -1,0 +1,68 @@
+"""A snapshot of one product's resources, as the rules see it.
+
+Services build it from the index (never from Git) and apply the requested change to it before
+the rules run, so validation sees the product exactly as it will be after the commit.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of the product: its kind, name, file path and spec (camelCase, as in Git)."""
+
+    kind: str
+    name: str
+    path: str
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ForeignRuntime:
+    """A deployment or pipeline runtime of ANOTHER product (for cross-product namespace rules)."""
+
+    product_id: str
+    kind: str  # "DeploymentRuntime" | "ProjectPipelineRuntime"
+    name: str
+    cluster: str
+    namespaces: tuple[str, ...]
+
+
+@dataclass
+class ProductState:
+    """Everything the product rules need, with no I/O behind it."""
+
+    product_name: str  # the group path, e.g. "nautes-labs"
+    product_id: str  # "product-<group id>"
+    resources: dict[str, dict[str, Resource]] = field(default_factory=dict)  # kind → name → res
+    clusters: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → Cluster spec
+    foreign_runtimes: list[ForeignRuntime] = field(default_factory=list)
+    # Names of code repositories in the Git group (repo name → "repo-<pid>"), for name lookups.
+    repo_ids_by_name: dict[str, str] = field(default_factory=dict)
+
+    def of_kind(self, kind: str) -> dict[str, Resource]:
+        return self.resources.setdefault(kind, {})
+
+    def get(self, kind: str, name: str) -> Resource | None:
+        return self.resources.get(kind, {}).get(name)
+
+    def with_saved(self, resource: Resource) -> ProductState:
+        """Return a copy with `resource` created or replaced."""
+        clone = copy.copy(self)
+        clone.resources = {kind: dict(items) for kind, items in self.resources.items()}
+        clone.of_kind(resource.kind)[resource.name] = resource
+        return clone
+
+    def without(self, kind: str, name: str) -> ProductState:
+        """Return a copy with the resource removed."""
+        clone = copy.copy(self)
+        clone.resources = {k: dict(items) for k, items in self.resources.items()}
+        clone.of_kind(kind).pop(name, None)
+        return clone
+
+    def all_resources(self) -> list[Resource]:
+        return [res for items in self.resources.values() for res in items.values()]

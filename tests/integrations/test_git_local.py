@@ -1,0 +1,383 @@
+"""The local Git backend: bare repositories driven by the real git binary."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import threading
+from pathlib import Path
+
+import pytest
+
+from nautes_portal.integrations.config_repo import (
+    Author,
+    CommitConflict,
+    ConfigRepository,
+    GitHost,
+    RepositoryError,
+)
+from nautes_portal.integrations.git_local import LocalConfigRepository, LocalGitHost, run_git
+
+ALICE = Author("Alice Admin", "alice@example.com")
+BOB = Author("Bob Builder", "bob@example.com")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> LocalConfigRepository:
+    return LocalConfigRepository.init_bare(tmp_path / "config.git")
+
+
+def _commit(repo: LocalConfigRepository, changes: dict[str, bytes | None], **kwargs: object) -> str:
+    kwargs.setdefault("author", ALICE)
+    kwargs.setdefault("message", "change")
+    return repo.commit(changes=changes, expected_parent=repo.head(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_satisfies_the_protocols(repo: LocalConfigRepository, tmp_path: Path) -> None:
+    config_repo: ConfigRepository = repo
+    host: GitHost = LocalGitHost(tmp_path / "host")
+    assert config_repo and host
+
+
+def test_empty_repository_reads_as_empty(repo: LocalConfigRepository) -> None:
+    assert repo.head() is None
+    assert repo.read_tree("main") == {}
+    assert repo.read_file("main", "a.yaml") is None
+    assert repo.history() == []
+
+
+def test_first_commit_into_empty_repository(repo: LocalConfigRepository) -> None:
+    sha = repo.commit(
+        changes={"clusters/host.yaml": b"kind: Cluster\n"},
+        expected_parent=None,
+        message="Add host cluster",
+        author=ALICE,
+    )
+    assert repo.head() == sha
+    assert repo.read_tree(sha) == {"clusters/host.yaml": b"kind: Cluster\n"}
+    [info] = repo.history()
+    assert info.sha == sha
+    assert info.parents == ()
+    assert info.message == "Add host cluster"
+    assert info.changed_paths == ("clusters/host.yaml",)
+    committer = run_git(["log", "-1", "--format=%cn <%ce>", sha], git_dir=repo.path).stdout
+    assert committer.decode().strip() == "Alice Admin <alice@example.com>"
+
+
+def test_multi_file_commit_with_delete_is_one_commit(repo: LocalConfigRepository) -> None:
+    first = _commit(repo, {"a/one.yaml": b"1", "a/two.yaml": b"2", "b/three.yaml": b"3"})
+    second = _commit(
+        repo,
+        {"a/one.yaml": b"1'", "b/three.yaml": None, "c/four.yaml": b"4"},
+        author=BOB,
+        message="Rework\n\nwith a body",
+    )
+    assert repo.read_tree(second) == {"a/one.yaml": b"1'", "a/two.yaml": b"2", "c/four.yaml": b"4"}
+    assert repo.read_tree(first) == {"a/one.yaml": b"1", "a/two.yaml": b"2", "b/three.yaml": b"3"}
+    assert repo.read_file(first, "a/one.yaml") == b"1"
+    assert repo.read_file("main", "a/one.yaml") == b"1'"
+    assert repo.read_file(second, "b/three.yaml") is None
+    assert repo.read_file(second, "a") is None  # A directory is not a file.
+    # Deleting the last file of `b/` leaves no `b` directory behind.
+    listing = run_git(["ls-tree", "--name-only", second], git_dir=repo.path).stdout.split()
+    assert sorted(listing) == [b"a", b"c"]
+
+    newest, oldest = repo.history()
+    assert (newest.sha, newest.parents, oldest.sha) == (second, (first,), first)
+    assert newest.author_name == "Bob Builder"
+    assert newest.author_email == "bob@example.com"
+    assert newest.message == "Rework\n\nwith a body"
+    assert sorted(newest.changed_paths) == ["a/one.yaml", "b/three.yaml", "c/four.yaml"]
+    assert newest.authored_at.tzinfo is not None
+    assert [c.sha for c in repo.history(path="c/four.yaml")] == [second]
+    assert [c.sha for c in repo.history(path="a/two.yaml")] == [first]
+    assert [c.sha for c in repo.history(path="a/")] == [second, first]
+    assert [c.sha for c in repo.history(limit=1)] == [second]
+    assert [c.sha for c in repo.history(ref=first)] == [first]
+
+
+def test_binary_and_odd_file_names_round_trip(repo: LocalConfigRepository) -> None:
+    files = {"dir with space/é.yaml": b"\x00\xff\nbinary", "x/\u00fcber:1.txt": b""}
+    sha = _commit(repo, files)
+    assert repo.read_tree(sha) == files
+    assert repo.read_file(sha, "dir with space/é.yaml") == b"\x00\xff\nbinary"
+    assert sorted(repo.history()[0].changed_paths) == sorted(files)
+
+
+def test_diff(repo: LocalConfigRepository) -> None:
+    first = _commit(repo, {"a.yaml": b"name: one\n"})
+    second = _commit(repo, {"a.yaml": b"name: two\n", "b.yaml": b"new\n"})
+    text = repo.diff(first, second)
+    assert "--- a/a.yaml\n+++ b/a.yaml\n" in text
+    assert "-name: one\n+name: two\n" in text
+    assert "+new\n" in text
+    assert repo.diff(None, second) == text
+    root = repo.diff(None, first)
+    assert "new file mode 100644" in root
+    assert "+name: one\n" in root
+    assert repo.diff(second, second) == ""
+
+
+def test_empty_change_still_commits(repo: LocalConfigRepository) -> None:
+    first = _commit(repo, {"a": b"1"})
+    second = _commit(repo, {"a": b"1"})
+    assert second != first
+    assert repo.history()[0].changed_paths == ()
+
+
+def test_stale_expected_parent_conflicts_and_writes_nothing(repo: LocalConfigRepository) -> None:
+    base = _commit(repo, {"a.yaml": b"a"})
+    theirs = repo.commit(
+        changes={"b.yaml": b"b"}, expected_parent=base, message="theirs", author=BOB
+    )
+    with pytest.raises(CommitConflict) as caught:
+        repo.commit(changes={"c.yaml": b"c"}, expected_parent=base, message="ours", author=ALICE)
+    assert caught.value.status == 409
+    assert f"expected {base[:12]}, found {theirs[:12]}" in caught.value.message
+    assert "reload and try again" in caught.value.message
+    assert repo.head() == theirs
+    assert repo.read_tree("main") == {"a.yaml": b"a", "b.yaml": b"b"}
+    # A first commit into a repository that is no longer empty conflicts too.
+    with pytest.raises(CommitConflict):
+        repo.commit(changes={"c.yaml": b"c"}, expected_parent=None, message="x", author=ALICE)
+
+
+def test_update_ref_is_the_authoritative_check(
+    repo: LocalConfigRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = _commit(repo, {"a.yaml": b"a"})
+    theirs = _commit(repo, {"b.yaml": b"b"})
+    real_resolve = LocalConfigRepository._resolve
+    calls: list[str] = []
+
+    def stale_first_read(self: LocalConfigRepository, ref: str) -> str | None:
+        calls.append(ref)
+        return base if len(calls) == 1 else real_resolve(self, ref)
+
+    # The early check sees the stale tip, as if the other commit landed just after it.
+    monkeypatch.setattr(LocalConfigRepository, "_resolve", stale_first_read)
+    with pytest.raises(CommitConflict):
+        repo.commit(changes={"c.yaml": b"c"}, expected_parent=base, message="ours", author=ALICE)
+    monkeypatch.undo()
+    assert repo.head() == theirs
+    assert len(repo.history()) == 2
+
+
+def _race(repo: LocalConfigRepository, count: int, *, retry: bool) -> list[str]:
+    barrier = threading.Barrier(count)
+    results: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(number: int) -> None:
+        try:
+            while True:
+                parent = repo.head()
+                if not retry:  # Everyone holds the same head before anyone commits.
+                    barrier.wait()
+                try:
+                    sha = repo.commit(
+                        changes={f"files/{number:02}.yaml": f"n: {number}\n".encode()},
+                        expected_parent=parent,
+                        message=f"worker {number}",
+                        author=Author(f"Worker {number}", f"w{number}@example.com"),
+                    )
+                except CommitConflict:
+                    if retry:
+                        continue
+                    return
+                with lock:
+                    results.append(f"files/{number:02}.yaml")
+                assert sha
+                return
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return results
+
+
+def test_twenty_concurrent_committers(repo: LocalConfigRepository) -> None:
+    initial = _commit(repo, {"README": b"start"})
+    winners = _race(repo, 20, retry=False)
+    assert len(winners) == 1  # All based on the same head: exactly one can win.
+    tree = repo.read_tree("main")
+    assert sorted(tree) == sorted(["README", *winners])
+    history = repo.history(limit=100)
+    assert len(history) == len(winners) + 1
+    assert history[-1].sha == initial
+
+
+def test_twenty_concurrent_committers_that_retry_all_land(repo: LocalConfigRepository) -> None:
+    _commit(repo, {"README": b"start"})
+    winners = _race(repo, 20, retry=True)
+    assert len(winners) == 20
+    assert sorted(repo.read_tree("main")) == sorted(["README", *winners])
+    history = repo.history(limit=100)
+    assert len(history) == 21
+    # The history is linear: every commit's parent is the next older one.
+    assert all(c.parents == (p.sha,) for c, p in itertools.pairwise(history))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "/etc/passwd",
+        "../x",
+        "a/../../x",
+        "a//b",
+        "a/",
+        "./a",
+        ".git/config",
+        "a/.GIT/x",
+        "a\nb",
+    ],
+)
+def test_invalid_paths_are_refused(repo: LocalConfigRepository, path: str) -> None:
+    with pytest.raises(RepositoryError, match="Invalid repository path"):
+        repo.commit(changes={path: b"x"}, expected_parent=None, message="x", author=ALICE)
+    assert repo.head() is None
+
+
+def test_invalid_path_in_read_file(repo: LocalConfigRepository) -> None:
+    _commit(repo, {"a": b"1"})
+    with pytest.raises(RepositoryError):
+        repo.read_file("main", "../a")
+
+
+def test_unknown_revision_and_missing_repository(
+    repo: LocalConfigRepository, tmp_path: Path
+) -> None:
+    _commit(repo, {"a": b"1"})
+    with pytest.raises(RepositoryError, match="Unknown revision"):
+        repo.read_tree("no-such-branch")
+    with pytest.raises(RepositoryError, match="not a git repository"):
+        LocalConfigRepository(tmp_path / "missing.git").head()
+
+
+# --- LocalGitHost -------------------------------------------------------------------------------
+
+
+def _make_groups(root: str, prefix: str, count: int) -> list[int]:
+    host = LocalGitHost(Path(root))
+    return [host.ensure_group(path=f"{prefix}{n}", name=f"G {n}").id for n in range(count)]
+
+
+def test_group_ids_are_unique_across_processes(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        jobs = [pool.apply_async(_make_groups, (str(tmp_path), p, 10)) for p in ("a", "b")]
+        ids = [job.get(timeout=120) for job in jobs]
+    for sequence in ids:
+        assert sequence == sorted(sequence)  # Increasing within each process.
+    assert sorted(ids[0] + ids[1]) == list(range(1, 21))
+
+
+def test_groups_and_projects(tmp_path: Path) -> None:
+    host = LocalGitHost(tmp_path)
+    assert host.get_group("nautes") is None
+    group = host.ensure_group(path="nautes", name="Nautes", description="tenant")
+    assert (group.id, group.visibility) == (1, "private")
+    again = host.ensure_group(path="nautes", name="Nautes 2", visibility="internal")
+    assert (again.id, again.name, again.visibility, again.description) == (
+        1,
+        "Nautes 2",
+        "internal",
+        "",
+    )
+    assert host.get_group("nautes") == again
+
+    tenant = host.ensure_project(namespace_path="nautes", path="tenant")
+    assert (tenant.id, tenant.name, tenant.full_path) == (1, "tenant", "nautes/tenant")
+    assert tenant.http_url == tenant.ssh_url
+    assert tenant.http_url.startswith("file://") and tenant.http_url.endswith("/nautes/tenant.git")
+    renamed = host.ensure_project(
+        namespace_path="nautes", path="tenant", name="Tenant", description="d"
+    )
+    assert (renamed.id, renamed.name, renamed.description) == (1, "Tenant", "d")
+    kept = host.ensure_project(namespace_path="nautes", path="tenant")
+    assert kept.name == "Tenant"
+    other = host.ensure_project(namespace_path="nautes", path="other.repo_1")
+    assert other.id == 2
+    assert [p.path for p in host.list_projects("nautes")] == ["other.repo_1", "tenant"]
+    assert host.list_projects("nope") == []
+
+    # The repository works and can be cloned with plain git.
+    repo = host.repository(tenant)
+    _commit(repo, {"clusters/host.yaml": b"kind: Cluster\n"})
+    clone = tmp_path / "clone"
+    run_git(["clone", "--quiet", tenant.http_url, str(clone)])
+    assert (clone / "clusters" / "host.yaml").read_bytes() == b"kind: Cluster\n"
+
+    host.delete_project("nautes", "other.repo_1")
+    host.delete_project("nautes", "other.repo_1")  # Idempotent.
+    assert host.get_project("nautes", "other.repo_1") is None
+    assert host.ensure_project(namespace_path="nautes", path="other.repo_1").id == 3  # Not reused.
+
+    host.delete_group("nautes")
+    host.delete_group("nautes")
+    assert host.get_group("nautes") is None
+    assert host.get_project("nautes", "tenant") is None
+    assert host.ensure_group(path="nautes", name="Nautes").id == 2
+    assert host.list_projects("nautes") == []
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".deleted-")]
+
+
+def test_nested_groups(tmp_path: Path) -> None:
+    host = LocalGitHost(tmp_path)
+    with pytest.raises(RepositoryError, match="Parent group"):
+        host.ensure_group(path="a/b", name="B")
+    host.ensure_group(path="a", name="A")
+    host.ensure_group(path="a/b", name="B")
+    project = host.ensure_project(namespace_path="a/b", path="p")
+    assert project.full_path == "a/b/p"
+    assert host.list_projects("a") == []
+    host.delete_group("a")
+    assert host.get_group("a/b") is None
+
+
+def test_project_needs_its_group(tmp_path: Path) -> None:
+    host = LocalGitHost(tmp_path)
+    with pytest.raises(RepositoryError, match="Group 'nautes' does not exist"):
+        host.ensure_project(namespace_path="nautes", path="tenant")
+
+
+@pytest.mark.parametrize(
+    "path", ["", "-a", "a-", ".a", "a_", "a..b", "a--b", "a b", "a/b", "x.git", "é", "a" * 256]
+)
+def test_invalid_host_paths_are_refused(tmp_path: Path, path: str) -> None:
+    host = LocalGitHost(tmp_path)
+    host.ensure_group(path="g", name="G")
+    with pytest.raises(RepositoryError, match="Invalid project path"):
+        host.ensure_project(namespace_path="g", path=path)
+    if "/" not in path:
+        with pytest.raises(RepositoryError, match="Invalid group path"):
+            host.ensure_group(path=path, name="x")
+
+
+def test_invalid_visibility(tmp_path: Path) -> None:
+    with pytest.raises(RepositoryError, match="visibility"):
+        LocalGitHost(tmp_path).ensure_group(path="g", name="G", visibility="secret")
+
+
+def test_git_ignores_the_users_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Settings that would visibly change the output if git read them.
+    config = tmp_path / "gitconfig"
+    config.write_text("[diff]\n\tnoprefix = true\n[core]\n\tquotepath = on\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(tmp_path / "stray-index"))
+    repo = LocalConfigRepository.init_bare(tmp_path / "r.git")
+    first = _commit(repo, {"ü.yaml": b"1\n"})
+    second = _commit(repo, {"ü.yaml": b"2\n"})
+    assert "--- a/ü.yaml\n+++ b/ü.yaml\n" in repo.diff(first, second)
+    assert repo.history()[0].changed_paths == ("ü.yaml",)
+    assert not (tmp_path / "elsewhere").exists()
+    assert not (tmp_path / "stray-index").exists()
