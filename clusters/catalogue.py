@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -109,7 +109,7 @@ class ComponentDef:
     properties: tuple[Property, ...] = ()
     # Additions the runtime-operator reads but the catalogue neither requires nor checks
     # (documentation for forms; they are passed through untouched).
-    optional_additions: tuple[str, ...] = field(default=())
+    optional_additions: tuple[str, ...] = ()
 
 
 COMPONENTS: tuple[ComponentDef, ...] = (

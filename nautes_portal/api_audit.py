@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
@@ -53,12 +52,7 @@ class AuditListView(APIView):
         responses={200: AuditEventSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        visible = Q(product__in=permissions.products_visible_to(request.user))
-        if permissions.can_view_clusters(request.user):
-            visible |= Q(kind="Cluster")
-        if request.user.is_superuser:
-            visible = Q()
-        events = AuditEvent.objects.filter(visible)
+        events = permissions.audit_events_visible_to(request.user)
         if product := request.query_params.get("product"):
             events = events.filter(product_name=product)
         if kind := request.query_params.get("kind"):

@@ -90,3 +90,15 @@ def can_manage_clusters(user: Any) -> bool:
 
 def can_view_audit(user: Any) -> bool:
     return bool(user.is_authenticated)
+
+
+def audit_events_visible_to(user: Any) -> QuerySet[Any]:
+    """Audit events of readable products, plus cluster events for tenant readers."""
+    from nautes_portal.models import AuditEvent
+
+    if user.is_authenticated and user.is_superuser:
+        return AuditEvent.objects.all()
+    visible = Q(product__in=products_visible_to(user))
+    if can_view_clusters(user):
+        visible |= Q(kind="Cluster")
+    return AuditEvent.objects.filter(visible)

@@ -1,3 +1,19 @@
+"""Browser pages."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from clusters.views import cluster_list
+from nautes_portal.views import audit_list
+from products.views import home, product_detail
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("products/<str:name>/", product_detail, name="product"),
+    path("clusters/", cluster_list, name="clusters"),
+    path("audit/", audit_list, name="audit"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

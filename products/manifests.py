@@ -40,10 +40,27 @@ class ManifestError(ValueError):
 # ---- YAML ------------------------------------------------------------------
 
 
+class _UpstreamDumper(yaml.SafeDumper):
+    """Write empty strings as `""`, as go-yaml (behind sigs.k8s.io/yaml) does."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if value == "":
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
+_UpstreamDumper.add_representer(str, _represent_str)
+
+
 def dump_yaml(document: dict[str, Any]) -> bytes:
     """Render like upstream (JSON → sigs.k8s.io/yaml): keys sorted, block style."""
-    return yaml.safe_dump(
-        document, sort_keys=True, default_flow_style=False, allow_unicode=True
+    return yaml.dump(
+        document,
+        Dumper=_UpstreamDumper,
+        sort_keys=True,
+        default_flow_style=False,
+        allow_unicode=True,
     ).encode()
 
 

@@ -18,7 +18,7 @@ a deterministic order, so the caller can show them all.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,9 +110,7 @@ BINDING_REPO_MISSING = (
     "the authorization repository {repo} does not exist when checking CodeRepoBinding {binding}"
 )
 BINDING_PROJECT_MISSING = "project resource {project} does not exist or is invalid"
-ENV_CLUSTER_SHARED = (
-    "duplicate reference cluster resources sbetween resource {a} and resource {b}"
-)
+ENV_CLUSTER_SHARED = "duplicate reference cluster resources sbetween resource {a} and resource {b}"
 DUPLICATE_REFERENCE = "duplicate reference found between resource {a} and resource {b}"
 # Upstream's text is misleading, so the portal says what is actually wrong after it.
 DUPLICATE_PIPELINE_PATH = (
@@ -138,7 +136,9 @@ DR_NAMESPACES_TAKEN = "namespaces [{namespaces}] is used by other product"
 DR_PROJECT_ILLEGAL = "project {project} is illegal: {error}"
 NOT_PERMITTED = "not permitted to use repository {repo}"
 PPR_NOT_PIPELINE_CLUSTER = "cluster is not a pipeline cluster"
-PPR_ADDITIONAL_NOT_PERMITTED = "pipeline can not use code repo {repo} in additional resource: {error}"
+PPR_ADDITIONAL_NOT_PERMITTED = (
+    "pipeline can not use code repo {repo} in additional resource: {error}"
+)
 PPR_NAMESPACE_TAKEN = "namespace {namespace} is used by other runtime"
 PPR_NO_PIPELINE_COMPONENT = "cluster component pipeline is empty"
 EVENT_SOURCE_DUPLICATE = "event source {name} is duplicate"
@@ -211,110 +211,9 @@ def _strings(data: Any, key: str) -> list[str]:
     return [item for item in _list(data, key) if isinstance(item, str) and item]
 
 
-def _spec(resource: Resource) -> dict[str, Any]:
-    return resource.spec if isinstance(resource.spec, dict) else {}
-
-
-# ---- Static checks -------------------------------------------------------------
-
-
-class _Static:
-    """Reads one spec with the expected types, recording every deviation as a message."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def add(self, message: str) -> None:
-        self.messages.append(message)
-
-    def text(
-        self, data: dict[str, Any], key: str, field: str, *, needed: bool = False, dns: str = ""
-    ) -> str:
-        """A string field ("" when absent or wrong); `dns` is "subdomain" or "label"."""
-        value = data.get(key)
-        if value is None or value == "":
-            if needed:
-                self.add(required(field))
-            return ""
-        if not isinstance(value, str):
-            self.add(wrong_type(field, "a string"))
-            return ""
-        if problem := dns_problem(field, value, dns):
-            self.add(problem)
-        return value
-
-    def choice(self, data: dict[str, Any], key: str, field: str, allowed: tuple[str, ...]) -> str:
-        """An enum field; absent or empty is not one of the allowed values either."""
-        raw = data.get(key)
-        if raw is not None and not isinstance(raw, str):
-            self.add(wrong_type(field, "a string"))
-            return ""
-        value = raw or ""
-        if value not in allowed:
-            self.add(not_one_of(field, value, allowed))
-        return value
-
-    def mapping(
-        self, data: dict[str, Any], key: str, field: str, *, needed: bool = False
-    ) -> dict[str, Any] | None:
-        """An object field; None when absent (reported when needed) or of the wrong type."""
-        value = data.get(key)
-        if value is None:
-            if needed:
-                self.add(required(field))
-            return None
-        if not isinstance(value, dict):
-            self.add(wrong_type(field, "an object"))
-            return None
-        return value
-
-    def items(self, data: dict[str, Any], key: str, field: str, *, min_items: int = 0) -> list[Any]:
-        """A list field ([] when absent or wrong), with upstream's min_items rule."""
-        value = data.get(key)
-        if value is None:
-            value = []
-        elif not isinstance(value, list):
-            self.add(wrong_type(field, "a list"))
-            return []
-        if len(value) < min_items:
-            self.add(f"{field} must have at least {min_items} item(s)")
-        return value
-
-    def objects(
-        self, data: dict[str, Any], key: str, field: str, *, min_items: int = 0
-    ) -> list[tuple[str, dict[str, Any]]]:
-        """A list of objects, each with its field path; wrong items are reported and skipped."""
-        result = []
-        for index, item in enumerate(self.items(data, key, field, min_items=min_items)):
-            if isinstance(item, dict):
-                result.append((f"{field}[{index}]", item))
-            else:
-                self.add(wrong_type(f"{field}[{index}]", "an object"))
-        return result
-
-    def strings(self, data: dict[str, Any], key: str, field: str, *, dns: str = "") -> list[str]:
-        """A list of non-empty strings (the valid ones are returned)."""
-        result = []
-        for index, item in enumerate(self.items(data, key, field)):
-            path = f"{field}[{index}]"
-            if not isinstance(item, str):
-                self.add(wrong_type(path, "a string"))
-            elif item == "":
-                self.add(f"{path} must not be empty")
-            elif problem := dns_problem(path, item, dns):
-                self.add(problem)
-            else:
-                result.append(item)
-        return result
-
-    def flag(self, data: dict[str, Any], key: str, field: str) -> None:
-        if data.get(key) is not None and not isinstance(data.get(key), bool):
-            self.add(wrong_type(field, "true or false"))
-
-    def string_map(self, data: dict[str, Any], key: str, field: str) -> None:
-        value = self.mapping(data, key, field)
-        if value and not all(isinstance(v, str) for v in value.values()):
-            self.add(wrong_type(field, "a map of strings"))
+def _spec(resource: Resource | None) -> dict[str, Any]:
+    spec = resource.spec if resource is not None else None
+    return spec if isinstance(spec, dict) else {}
 
 
 def is_subdomain(value: str) -> bool:
@@ -330,10 +229,106 @@ def is_label(value: str) -> bool:
 def dns_problem(field: str, value: str, dns: str) -> str | None:
     """The message for a value breaking the DNS-1123 rule `dns` ("subdomain", "label" or "")."""
     if dns == "subdomain" and not is_subdomain(value):
-        return invalid_subdomain(field, value)
+        return INVALID_SUBDOMAIN.format(field=field, value=_show(value))
     if dns == "label" and not is_label(value):
-        return invalid_label(field, value)
+        return INVALID_LABEL.format(field=field, value=_show(value))
     return None
+
+
+# ---- Static checks -------------------------------------------------------------
+
+
+class _Static:
+    """Reads one spec with the expected types, recording every deviation as a message."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.messages.append(message)
+
+    def wrong(self, field: str, expected: str) -> None:
+        self.add(WRONG_TYPE.format(field=field, expected=expected))
+
+    def text(
+        self, data: dict[str, Any], key: str, field: str, *, needed: bool = False, dns: str = ""
+    ) -> str:
+        """A string field ("" when absent or wrong); `dns` is "subdomain" or "label"."""
+        value = data.get(key)
+        if value is None or value == "":
+            if needed:
+                self.add(REQUIRED.format(field=field))
+            return ""
+        if not isinstance(value, str):
+            self.wrong(field, "a string")
+            return ""
+        if problem := dns_problem(field, value, dns):
+            self.add(problem)
+        return value
+
+    def choice(self, data: dict[str, Any], key: str, field: str, allowed: tuple[str, ...]) -> None:
+        """An enum field; absent or empty is not one of the allowed values either."""
+        raw = data.get(key)
+        if raw is not None and not isinstance(raw, str):
+            self.wrong(field, "a string")
+        elif (raw or "") not in allowed:
+            self.add(
+                NOT_ONE_OF.format(field=field, allowed=", ".join(allowed), value=_show(raw or ""))
+            )
+
+    def mapping(
+        self, data: dict[str, Any], key: str, field: str, *, needed: bool = False
+    ) -> dict[str, Any] | None:
+        """An object field; None when absent (reported when needed) or of the wrong type."""
+        value = data.get(key)
+        if value is None and needed:
+            self.add(REQUIRED.format(field=field))
+        elif value is not None and not isinstance(value, dict):
+            self.wrong(field, "an object")
+        return value if isinstance(value, dict) else None
+
+    def items(self, data: dict[str, Any], key: str, field: str, *, min_items: int = 0) -> list[Any]:
+        """A list field ([] when absent or wrong), with upstream's min_items rule."""
+        value = data.get(key)
+        if value is not None and not isinstance(value, list):
+            self.wrong(field, "a list")
+            return []
+        value = value or []
+        if len(value) < min_items:
+            self.add(TOO_FEW.format(field=field, count=min_items))
+        return value
+
+    def objects(
+        self, data: dict[str, Any], key: str, field: str, *, min_items: int = 0
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """A list of objects, each with its field path; wrong items are reported and skipped."""
+        result = []
+        for index, item in enumerate(self.items(data, key, field, min_items=min_items)):
+            if isinstance(item, dict):
+                result.append((f"{field}[{index}]", item))
+            else:
+                self.wrong(f"{field}[{index}]", "an object")
+        return result
+
+    def strings(self, data: dict[str, Any], key: str, field: str, *, dns: str = "") -> None:
+        """A list of non-empty strings."""
+        for index, item in enumerate(self.items(data, key, field)):
+            path = f"{field}[{index}]"
+            if not isinstance(item, str):
+                self.wrong(path, "a string")
+            elif item == "":
+                self.add(EMPTY_ITEM.format(field=path))
+            elif problem := dns_problem(path, item, dns):
+                self.add(problem)
+
+    def flag(self, data: dict[str, Any], key: str, field: str) -> None:
+        if data.get(key) is not None and not isinstance(data.get(key), bool):
+            self.wrong(field, "true or false")
+
+    def string_map(self, data: dict[str, Any], key: str, field: str) -> None:
+        value = self.mapping(data, key, field)
+        if value and not all(isinstance(v, str) for v in value.values()):
+            self.wrong(field, "a map of strings")
 
 
 def _static_environment(c: _Static, spec: dict[str, Any], resource: Resource) -> None:
@@ -353,13 +348,12 @@ def _static_coderepo(c: _Static, spec: dict[str, Any], resource: Resource) -> No
         c.text(spec, key, key)
     c.flag(spec, "deploymentRuntime", "deploymentRuntime")
     c.flag(spec, "pipelineRuntime", "pipelineRuntime")
-    webhook = c.mapping(spec, "webhook", "webhook")
-    if webhook is not None:
-        for index, event in enumerate(c.items(webhook, "events", "webhook.events")):
-            if not isinstance(event, str):
-                c.add(wrong_type(f"webhook.events[{index}]", "a string"))
-            elif event and event not in WEBHOOK_EVENTS:  # upstream skips empty entries
-                c.add(invalid_webhook(event))
+    webhook = c.mapping(spec, "webhook", "webhook") or {}
+    for index, event in enumerate(c.items(webhook, "events", "webhook.events")):
+        if not isinstance(event, str):
+            c.wrong(f"webhook.events[{index}]", "a string")
+        elif event and event not in WEBHOOK_EVENTS:  # upstream skips empty entries
+            c.add(INVALID_WEBHOOK.format(event=_show(event)))
 
 
 def _static_binding(c: _Static, spec: dict[str, Any], resource: Resource) -> None:
@@ -374,21 +368,20 @@ def _static_dr(c: _Static, spec: dict[str, Any], resource: Resource) -> None:
     c.strings(spec, "projectsRef", "projectsRef")
     c.text(spec, "account", "account")
     source = c.mapping(spec, "manifestSource", "manifestSource", needed=True)
-    if source is not None:
-        for key in ("codeRepo", "targetRevision", "path"):
-            c.text(source, key, f"manifestSource.{key}", needed=True)
+    for key in ("codeRepo", "targetRevision", "path") if source is not None else ():
+        c.text(source, key, f"manifestSource.{key}", needed=True)
     if spec.get("destination") is None:
-        c.add(DESTINATION_MISSING)
-        return
+        c.add(DR_DESTINATION_MISSING)
     destination = c.mapping(spec, "destination", "destination")
-    if destination is not None:
-        c.text(destination, "environment", "destination.environment", needed=True)
-        c.strings(destination, "namespaces", "destination.namespaces", dns="label")
-        if destination.get("namespaces") in (None, []) and not is_label(resource.name):
-            # Upstream deploys into a namespace named after the runtime when none is given.
-            c.add(
-                invalid_label("destination.namespaces (default: the runtime name)", resource.name)
-            )
+    if destination is None:
+        return
+    c.text(destination, "environment", "destination.environment", needed=True)
+    c.strings(destination, "namespaces", "destination.namespaces", dns="label")
+    if destination.get("namespaces") in (None, []):
+        # Upstream deploys into a namespace named after the runtime when none is given.
+        field = DEFAULT_NAMESPACE_FIELD.format(field="destination.namespaces")
+        if problem := dns_problem(field, resource.name, "label"):
+            c.add(problem)
 
 
 def _static_ppr(c: _Static, spec: dict[str, Any], resource: Resource) -> None:
@@ -411,8 +404,8 @@ def _ppr_pipelines(c: _Static, spec: dict[str, Any]) -> set[str]:
         name = c.text(pipeline, "name", f"{field}.name", needed=True, dns="subdomain")
         c.text(pipeline, "path", f"{field}.path", needed=True)
         c.text(pipeline, "label", f"{field}.label")
-        if name in names:
-            c.add(f"{PPR_PREFIX}pipeline {name} is duplicate")
+        if name and name in names:
+            c.add(PPR_PREFIX + PIPELINE_DUPLICATE.format(name=name))
         names.add(name)
     return names
 
@@ -421,8 +414,8 @@ def _ppr_event_sources(c: _Static, spec: dict[str, Any]) -> set[str]:
     names: set[str] = set()
     for field, source in c.objects(spec, "eventSources", "eventSources", min_items=1):
         name = c.text(source, "name", f"{field}.name", needed=True, dns="subdomain")
-        if name in names:
-            c.add(f"{PPR_PREFIX}event source {name} is duplicate")
+        if name and name in names:
+            c.add(PPR_PREFIX + EVENT_SOURCE_DUPLICATE.format(name=name))
         names.add(name)
         gitlab = c.mapping(source, "gitlab", f"{field}.gitlab")
         if gitlab is not None:
@@ -446,15 +439,13 @@ def _ppr_triggers(c: _Static, spec: dict[str, Any], pipelines: set[str], sources
         pipeline = c.text(trigger, "pipeline", f"{field}.pipeline", needed=True, dns="subdomain")
         revision = c.text(trigger, "revision", f"{field}.revision")
         if source and source not in sources:
-            c.add(f"{PPR_PREFIX}found non-existent event source {source} in trigger")
+            c.add(PPR_PREFIX + TRIGGER_SOURCE_MISSING.format(name=source))
         if pipeline and pipeline not in pipelines:
-            c.add(f"{PPR_PREFIX}found non-existent pipeline {pipeline} in trigger")
+            c.add(PPR_PREFIX + TRIGGER_PIPELINE_MISSING.format(name=pipeline))
         tag = (source, pipeline, revision)
         if source and pipeline and tag in seen:
-            c.add(
-                f"{PPR_PREFIX}trigger is duplicate, event source {source}, "
-                f"pipeline {pipeline}, trigger {revision}"
-            )
+            message = TRIGGER_DUPLICATE.format(source=source, pipeline=pipeline, revision=revision)
+            c.add(PPR_PREFIX + message)
         seen.add(tag)
         for input_field, item in c.objects(trigger, "inputs", f"{field}.inputs"):
             _ppr_input(c, item, input_field)
@@ -467,54 +458,53 @@ def _ppr_input(c: _Static, item: dict[str, Any], field: str) -> None:
     from_event = c.text(source, "fromEvent", f"{field}.source.fromEvent")
     # Empty strings count as unset (upstream's pointers cannot say "set but empty" from the API).
     if not built_in and not from_event:
-        c.add(f"{PPR_PREFIX}{INPUT_SOURCE_EMPTY}")
+        c.add(PPR_PREFIX + INPUT_SOURCE_EMPTY)
     elif built_in and from_event:
-        c.add(f"{PPR_PREFIX}{INPUT_SOURCE_BOTH}")
+        c.add(PPR_PREFIX + INPUT_SOURCE_BOTH)
     field = f"{field}.transmissionMethod"
     method = c.mapping(item, "transmissionMethod", field)
     # Kustomization is the only transmission method, so an object without it names none.
     if item.get("transmissionMethod") is None or (
         method is not None and not method.get("kustomization")
     ):
-        c.add(f"{PPR_PREFIX}{INPUT_TRANSMISSION_NIL}")
-        return
-    kustomization = c.mapping(method or {}, "kustomization", f"{field}.kustomization")
-    if kustomization is not None:
-        c.text(kustomization, "path", f"{field}.kustomization.path", needed=True)
+        c.add(PPR_PREFIX + INPUT_TRANSMISSION_NIL)
+    elif method is not None:
+        kustomization = c.mapping(method, "kustomization", f"{field}.kustomization")
+        if kustomization is not None:
+            c.text(kustomization, "path", f"{field}.kustomization.path", needed=True)
 
 
 def _ppr_destination(c: _Static, spec: dict[str, Any], resource: Resource) -> None:
     if spec.get("destination") is None:
         c.add(PPR_DESTINATION_MISSING)
-        return
     destination = c.mapping(spec, "destination", "destination")
     if destination is None:
         return
     c.text(destination, "environment", "destination.environment", needed=True)
-    namespace = c.text(destination, "namespace", "destination.namespace", dns="label")
-    if not namespace and destination.get("namespace") in (None, "") and not is_label(resource.name):
+    c.text(destination, "namespace", "destination.namespace", dns="label")
+    if destination.get("namespace") in (None, ""):
         # Upstream runs the pipelines in a namespace named after the runtime when none is given.
-        c.add(invalid_label("destination.namespace (default: the runtime name)", resource.name))
+        field = DEFAULT_NAMESPACE_FIELD.format(field="destination.namespace")
+        if problem := dns_problem(field, resource.name, "label"):
+            c.add(problem)
 
 
 def _ppr_additional_resources(c: _Static, spec: dict[str, Any]) -> None:
-    additional = c.mapping(spec, "additionalResources", "additionalResources")
-    git = c.mapping(additional, "git", "additionalResources.git") if additional else None
+    additional = c.mapping(spec, "additionalResources", "additionalResources") or {}
+    git = c.mapping(additional, "git", "additionalResources.git")
     if git is None:
         return
     repo = c.text(git, "codeRepo", "additionalResources.git.codeRepo")
     url = c.text(git, "url", "additionalResources.git.url")
     if not repo and not url:
-        c.add(f"{PPR_PREFIX}{ADDITIONAL_GIT_EMPTY}")
+        c.add(PPR_PREFIX + ADDITIONAL_GIT_EMPTY)
     c.text(git, "revision", "additionalResources.git.revision", needed=True)
     c.text(git, "path", "additionalResources.git.path", needed=True)
 
 
 def _ppr_hooks_shape(c: _Static, spec: dict[str, Any]) -> None:
     """Hook types only; duplicates and aliases are checked globally, as upstream does."""
-    hooks = c.mapping(spec, "hooks", "hooks")
-    if hooks is None:
-        return
+    hooks = c.mapping(spec, "hooks", "hooks") or {}
     for phase in ("preHooks", "postHooks"):
         for field, hook in c.objects(hooks, phase, f"hooks.{phase}"):
             c.text(hook, "name", f"{field}.name", needed=True)
@@ -535,19 +525,19 @@ _STATIC: dict[str, Callable[[_Static, dict[str, Any], Resource], None]] = {
 def check_static(resource: Resource, state: ProductState) -> list[Problem]:
     """Check one resource on its own: name, field types, required fields, upstream StaticCheck."""
     c = _Static()
-    if not isinstance(resource.name, str) or not is_subdomain(resource.name):
-        c.add(invalid_subdomain("name", str(resource.name)))
+    name = resource.name if isinstance(resource.name, str) else ""
+    if problem := dns_problem("name", name, "subdomain"):
+        c.add(problem)
     checker = _STATIC.get(resource.kind)
     if checker is None:
-        c.add(f"unknown kind {_show(resource.kind)}")
+        c.add(UNKNOWN_KIND.format(kind=_show(resource.kind)))
     elif not isinstance(resource.spec, dict):
-        c.add(wrong_type("spec", "an object"))
+        c.wrong("spec", "an object")
     else:
-        if resource.kind in KINDS_WITH_PRODUCT:
-            product = resource.spec.get("product")
-            if product != state.product_id:
-                actual = "" if product is None else _show(product)
-                c.add(product_mismatch(resource.name, state.product_id, actual))
+        product = resource.spec.get("product")
+        if resource.kind in KINDS_WITH_PRODUCT and product != state.product_id:
+            actual = "" if product is None else _show(product)
+            c.add(PRODUCT_MISMATCH.format(name=name, expected=state.product_id, actual=actual))
         checker(c, resource.spec, resource)
     return [Problem(resource.kind, resource.name, m) for m in dict.fromkeys(c.messages)]
 
@@ -559,16 +549,15 @@ def _ordered(state: ProductState) -> list[Resource]:
     """Every resource, by kind (upstream's apply order) and then name."""
     rank = {kind: index for index, kind in enumerate(KIND_ORDER)}
     return sorted(
-        state.all_resources(),
-        key=lambda r: (rank.get(r.kind, len(rank)), r.kind, str(r.name)),
+        state.all_resources(), key=lambda r: (rank.get(r.kind, len(rank)), r.kind, str(r.name))
     )
 
 
-def _others(state: ProductState, resource: Resource) -> list[Resource]:
+def _later(state: ProductState, resource: Resource) -> list[Resource]:
     """Resources of the same kind named after `resource`, so each pair is reported once."""
+    others = state.of_kind(resource.kind).values()
     return sorted(
-        (r for r in state.of_kind(resource.kind).values() if str(r.name) > str(resource.name)),
-        key=lambda r: str(r.name),
+        (r for r in others if str(r.name) > str(resource.name)), key=lambda r: str(r.name)
     )
 
 
@@ -576,29 +565,23 @@ def _exists(state: ProductState, kind: str, name: str) -> bool:
     return state.get(kind, name) is not None
 
 
-def _runtime_env(resource: Resource) -> str:
-    return _str(_dict(_spec(resource), "destination"), "environment")
+def _env_of(spec: dict[str, Any]) -> str:
+    return _str(_dict(spec, "destination"), "environment")
 
 
-def _runtime_cluster(state: ProductState, resource: Resource) -> str:
+def _runtime_cluster(state: ProductState, runtime: Resource) -> str:
     """The cluster a runtime deploys to: its destination environment's `spec.cluster`."""
-    env = state.get("Environment", _runtime_env(resource))
-    return _str(_spec(env), "cluster") if env else ""
+    return _str(_spec(state.get("Environment", _env_of(_spec(runtime)))), "cluster")
 
 
-def _dr_namespaces(resource: Resource) -> list[str]:
+def _dr_namespaces(runtime: Resource) -> list[str]:
     """The namespaces a deployment runtime uses (its name when none are given)."""
-    return _strings(_dict(_spec(resource), "destination"), "namespaces") or [resource.name]
+    return _strings(_dict(_spec(runtime), "destination"), "namespaces") or [runtime.name]
 
 
-def _ppr_namespace(resource: Resource) -> str:
+def _ppr_namespace(runtime: Resource) -> str:
     """The namespace a pipeline runtime uses (its name when none is given)."""
-    return _str(_dict(_spec(resource), "destination"), "namespace") or resource.name
-
-
-def _component_namespaces(cluster: dict[str, Any]) -> set[str]:
-    components = _dict(cluster, "componentsList")
-    return {_str(c, "namespace") for c in components.values() if _str(c, "namespace")}
+    return _str(_dict(_spec(runtime), "destination"), "namespace") or runtime.name
 
 
 def _binding_grants(binding: Resource, project: str) -> bool:
@@ -612,111 +595,92 @@ def _binding_grants(binding: Resource, project: str) -> bool:
 
 def permission_error(state: ProductState, project: str, repo: str) -> str | None:
     """Why `project` may not use code repo `repo` (upstream `hasCodeRepoPermission`), or None."""
-    code_repo = state.get("CodeRepo", repo)
-    if code_repo is not None and _str(_spec(code_repo), "project") == project:
+    if _str(_spec(state.get("CodeRepo", repo)), "project") == project:
         return None
     for binding in state.of_kind("CodeRepoBinding").values():
         if _str(_spec(binding), "codeRepo") == repo and _binding_grants(binding, project):
             return None
-    return not_permitted(repo)
+    return NOT_PERMITTED.format(repo=repo)
 
 
 def _namespaces_in_use(
-    state: ProductState, cluster: str, exclude: Resource, *, own_product: bool
+    state: ProductState, cluster: str, runtime: Resource, *, own_product: bool
 ) -> set[str]:
     """Namespaces other runtimes use on `cluster`: other products', and this one's if asked."""
     used: set[str] = set()
-    for runtime in state.foreign_runtimes:
-        if runtime.cluster == cluster and runtime.product_id != state.product_id:
-            used.update(runtime.namespaces)
-    if own_product:
-        for kind in ("DeploymentRuntime", "ProjectPipelineRuntime"):
-            for runtime in state.of_kind(kind).values():
-                itself = (runtime.kind, runtime.name) == (exclude.kind, exclude.name)
-                if itself or _runtime_cluster(state, runtime) != cluster:
-                    continue
-                if kind == "DeploymentRuntime":
-                    used.update(_dr_namespaces(runtime))
-                else:
-                    used.add(_ppr_namespace(runtime))
+    for foreign in state.foreign_runtimes:
+        if foreign.cluster == cluster and foreign.product_id != state.product_id:
+            used.update(foreign.namespaces)
+    for kind in ("DeploymentRuntime", "ProjectPipelineRuntime") if own_product else ():
+        for other in state.of_kind(kind).values():
+            itself = (other.kind, other.name) == (runtime.kind, runtime.name)
+            if not itself and _runtime_cluster(state, other) == cluster:
+                is_dr = kind == "DeploymentRuntime"
+                used.update(_dr_namespaces(other) if is_dr else [_ppr_namespace(other)])
     return used
 
 
-def _global_environment(env: Resource, state: ProductState, clean: bool) -> list[Problem]:
+def _cluster_problem(state: ProductState, runtime: Resource, worker_type: str) -> str | None:
+    """Why the runtime's cluster cannot host it (missing, or not a worker of that type)."""
+    name = _runtime_cluster(state, runtime)
+    cluster = state.clusters.get(name)
+    if not isinstance(cluster, dict):
+        return CLUSTER_MISSING.format(cluster=name)
+    if _str(cluster, "usage") != "worker" or _str(cluster, "workerType") != worker_type:
+        return (
+            DR_NOT_DEPLOYMENT_CLUSTER if worker_type == "deployment" else PPR_NOT_PIPELINE_CLUSTER
+        )
+    return None
+
+
+def _global_environment(env: Resource, state: ProductState, clean: bool) -> list[str]:
     """The cluster exists, and no other environment of the product uses it."""
-    problems = []
     cluster = _str(_spec(env), "cluster")
-    if cluster and cluster not in state.clusters:
-        problems.append(
-            Problem(
-                env.kind, env.name, unavailable("Cluster", cluster, "Environment", env.name, "envs")
+    if not cluster:
+        return []
+    messages = []
+    if cluster not in state.clusters:
+        messages.append(
+            UNAVAILABLE.format(
+                kind="Cluster", name=cluster, owner_kind=env.kind, owner=env.name, directory="envs"
             )
         )
-    for other in _others(state, env):
-        if cluster and _str(_spec(other), "cluster") == cluster:
-            problems.append(Problem(env.kind, env.name, env_cluster_shared(env.name, other.name)))
-    return problems
+    messages += [
+        ENV_CLUSTER_SHARED.format(a=env.name, b=other.name)
+        for other in _later(state, env)
+        if _str(_spec(other), "cluster") == cluster
+    ]
+    return messages
 
 
-def _global_project(project: Resource, state: ProductState, clean: bool) -> list[Problem]:
-    return []
-
-
-def _global_coderepo(repo: Resource, state: ProductState, clean: bool) -> list[Problem]:
+def _global_coderepo(repo: Resource, state: ProductState, clean: bool) -> list[str]:
     """The owning project, when set, exists."""
     spec = _spec(repo)
     project = _str(spec, "project")
     if not project or _exists(state, "Project", project):
         return []
-    shown = _str(spec, "repoName") or repo.name
-    message = unavailable("Project", project, "CodeRepo", shown, f"code-repos/{repo.name}")
-    return [Problem(repo.kind, repo.name, message)]
+    owner = _str(spec, "repoName") or repo.name  # upstream names the repository here
+    directory = f"code-repos/{repo.name}"
+    return [
+        UNAVAILABLE.format(
+            kind="Project", name=project, owner_kind=repo.kind, owner=owner, directory=directory
+        )
+    ]
 
 
-def _global_binding(binding: Resource, state: ProductState, clean: bool) -> list[Problem]:
+def _global_binding(binding: Resource, state: ProductState, clean: bool) -> list[str]:
     """The authorized repository and every listed project exist."""
     spec = _spec(binding)
-    messages = []
     repo = _str(spec, "codeRepo")
+    messages = []
     if repo and not _exists(state, "CodeRepo", repo):
-        messages.append(binding_repo_missing(repo, binding.name))
-    for project in _strings(spec, "projects"):
-        if not _exists(state, "Project", project):
-            messages.append(binding_project_missing(project))
-    return [Problem(binding.kind, binding.name, m) for m in messages]
-
-
-def _global_dr(dr: Resource, state: ProductState, clean: bool) -> list[Problem]:
-    """References, duplicates, then upstream's `DeploymentRuntime.Validate`."""
-    spec = _spec(dr)
-    problems = [
-        Problem(dr.kind, dr.name, dr_project_missing(project, dr.name))
-        for project in _strings(spec, "projectsRef")
+        messages.append(BINDING_REPO_MISSING.format(repo=repo, binding=binding.name))
+    messages += [
+        BINDING_PROJECT_MISSING.format(project=project)
+        for project in _strings(spec, "projects")
         if not _exists(state, "Project", project)
     ]
-    env = _runtime_env(dr)
-    if env and not _exists(state, "Environment", env):
-        problems.append(
-            Problem(
-                dr.kind,
-                dr.name,
-                dr_unavailable(env, "Environment", dr.name),
-                reason=RESOURCE_NOT_EXIST,
-            )
-        )
-    repo = _str(_dict(spec, "manifestSource"), "codeRepo")
-    if repo and not _exists(state, "CodeRepo", repo):
-        message = dr_unavailable(repo, "CodeRepo", dr.name, f"failed to get codeRepo {repo}")
-        problems.append(Problem(dr.kind, dr.name, message, reason=RESOURCE_NOT_EXIST))
-    source = _dr_source(dr)
-    for other in _others(state, dr):
-        # Upstream's `Compare`, which `Validate`'s "can not deploy same repo to the same
-        # destination" repeats: within one product both fire for the same pair, so one is enough.
-        if env and _dr_source(other) == source and _runtime_env(other) == env:
-            problems.append(Problem(dr.kind, dr.name, duplicate_reference(dr.name, other.name)))
-    if clean and not problems:
-        problems += [Problem(dr.kind, dr.name, DR_PREFIX + m) for m in _validate_dr(dr, state)]
-    return problems
+    return messages
 
 
 def _dr_source(dr: Resource) -> tuple[str, str, str]:
@@ -724,30 +688,63 @@ def _dr_source(dr: Resource) -> tuple[str, str, str]:
     return _str(source, "codeRepo"), _str(source, "targetRevision"), _str(source, "path")
 
 
+class _NotExist(str):
+    """A message upstream sends with reason RESOURCE_NOT_EXIST instead of VALIDATOR."""
+
+    __slots__ = ()
+
+
+def _global_dr(dr: Resource, state: ProductState, clean: bool) -> list[str]:
+    """References and duplicates, then upstream's `DeploymentRuntime.Validate`."""
+    spec = _spec(dr)
+    messages = [
+        DR_PROJECT_MISSING.format(project=project, runtime=dr.name)
+        for project in _strings(spec, "projectsRef")
+        if not _exists(state, "Project", project)
+    ]
+    env = _env_of(spec)
+    if env and not _exists(state, "Environment", env):
+        messages.append(
+            _NotExist(DR_UNAVAILABLE.format(name=env, kind="Environment", runtime=dr.name))
+        )
+    repo = _dr_source(dr)[0]
+    if repo and not _exists(state, "CodeRepo", repo):
+        messages.append(
+            _NotExist(DR_REPO_UNAVAILABLE.format(name=repo, kind="CodeRepo", runtime=dr.name))
+        )
+    # Upstream's `Compare`. `Validate`'s "can not deploy same repo to the same destination" is
+    # the same test over the same runtimes, so it can never add anything: it is not repeated.
+    messages += [
+        DUPLICATE_REFERENCE.format(a=dr.name, b=other.name)
+        for other in _later(state, dr)
+        if env and _dr_source(other) == _dr_source(dr) and _env_of(_spec(other)) == env
+    ]
+    if clean and not messages:
+        messages += [DR_PREFIX + m for m in _validate_dr(dr, state)]
+    return messages
+
+
 def _validate_dr(dr: Resource, state: ProductState) -> list[str]:
     """Upstream `DeploymentRuntime.Validate` (messages without their prefix)."""
-    messages = []
-    cluster_name = _runtime_cluster(state, dr)
-    cluster = state.clusters.get(cluster_name)
     namespaces = _dr_namespaces(dr)
-    if not isinstance(cluster, dict):
-        messages.append(f"get cluster by runtime failed: cluster {cluster_name} does not exist")
-    elif _str(cluster, "usage") != "worker" or _str(cluster, "workerType") != "deployment":
-        messages.append(DR_NOT_DEPLOYMENT_CLUSTER)
+    cluster_name = _runtime_cluster(state, dr)
+    messages = []
+    if problem := _cluster_problem(state, dr, "deployment"):
+        messages.append(problem)
     else:
-        components = _component_namespaces(cluster)
+        components = {
+            _str(component, "namespace")
+            for component in _dict(state.clusters[cluster_name], "componentsList").values()
+        }
         messages += [
-            f"deployment runtime can not use component namespace {ns}"
-            for ns in namespaces
-            if ns in components
+            DR_COMPONENT_NAMESPACE.format(namespace=ns) for ns in namespaces if ns in components
         ]
         used = _namespaces_in_use(state, cluster_name, dr, own_product=False)
-        taken = [ns for ns in dict.fromkeys(namespaces) if ns in used]
-        if taken:
-            messages.append(f"namespaces [{'|'.join(taken)}] is used by other product")
+        if taken := [ns for ns in dict.fromkeys(namespaces) if ns in used]:
+            messages.append(DR_NAMESPACES_TAKEN.format(namespaces="|".join(taken)))
     repo = _dr_source(dr)[0]
     illegal = [
-        f"project {project} is illegal: {error}"
+        DR_PROJECT_ILLEGAL.format(project=project, error=error)
         for project in _strings(_spec(dr), "projectsRef")
         if (error := permission_error(state, project, repo))
     ]
@@ -756,32 +753,42 @@ def _validate_dr(dr: Resource, state: ProductState) -> list[str]:
     return messages
 
 
-def _global_ppr(ppr: Resource, state: ProductState, clean: bool) -> list[Problem]:
+def _global_ppr(ppr: Resource, state: ProductState, clean: bool) -> list[str]:
     """Pipeline paths, references, duplicates, hooks, then upstream's `Validate`."""
     spec = _spec(ppr)
     project = _str(spec, "project")
     messages = _duplicate_paths(ppr)
-    directory = f"projects/{project}"
-
-    def missing(kind: str, name: str) -> None:
-        if name and not _exists(state, kind, name):
-            messages.append(unavailable(kind, name, ppr.kind, ppr.name, directory))
-
-    missing("Project", project)
-    missing("Environment", _runtime_env(ppr))
-    missing("CodeRepo", _str(spec, "pipelineSource"))
-    for source in _list(spec, "eventSources"):
-        missing("CodeRepo", _str(_dict(source, "gitlab"), "repoName"))
-    # Upstream would fail on it later ("returned 0 results"); the portal names it instead.
-    missing("CodeRepo", _str(_dict(_dict(spec, "additionalResources"), "git"), "codeRepo"))
+    repos = [_str(spec, "pipelineSource")]
+    repos += [_str(_dict(source, "gitlab"), "repoName") for source in _list(spec, "eventSources")]
+    # Upstream fails later on a missing additional repo ("returned 0 results"); name it here.
+    repos.append(_additional_repo(spec))
+    wanted = [("Project", project), ("Environment", _env_of(spec))]
+    wanted += [("CodeRepo", repo) for repo in repos]
+    messages += [
+        UNAVAILABLE.format(
+            kind=kind,
+            name=name,
+            owner_kind=ppr.kind,
+            owner=ppr.name,
+            directory=f"projects/{project}",
+        )
+        for kind, name in dict.fromkeys(wanted)
+        if name and not _exists(state, kind, name)
+    ]
     references_ok = not messages
-    for other in _others(state, ppr):
-        if _ppr_duplicates(ppr, other):
-            messages.append(duplicate_reference(ppr.name, other.name))
+    messages += [
+        DUPLICATE_REFERENCE.format(a=ppr.name, b=other.name)
+        for other in _later(state, ppr)
+        if _ppr_duplicates(ppr, other)
+    ]
     messages += [PPR_PREFIX + HOOK_PREFIX + m for m in _hook_problems(_dict(spec, "hooks"))]
     if clean and references_ok:
         messages += [PPR_PREFIX + m for m in _validate_ppr(ppr, state)]
-    return [Problem(ppr.kind, ppr.name, m) for m in dict.fromkeys(messages)]
+    return messages
+
+
+def _additional_repo(spec: dict[str, Any]) -> str:
+    return _str(_dict(_dict(spec, "additionalResources"), "git"), "codeRepo")
 
 
 def _duplicate_paths(ppr: Resource) -> list[str]:
@@ -789,9 +796,13 @@ def _duplicate_paths(ppr: Resource) -> list[str]:
     seen: dict[str, str] = {}
     for pipeline in _list(_spec(ppr), "pipelines"):
         path, name = _str(pipeline, "path"), _str(pipeline, "name")
-        if path and path in seen:
+        if path in seen:
             project = _str(_spec(ppr), "project")
-            return [duplicate_pipeline_path(ppr.name, project, seen[path], name, path)]
+            return [
+                DUPLICATE_PIPELINE_PATH.format(
+                    runtime=ppr.name, project=project, a=seen[path], b=name, path=_show(path)
+                )
+            ]
         if path:
             seen[path] = name
     return []
@@ -804,10 +815,7 @@ def _ppr_duplicates(a: Resource, b: Resource) -> bool:
     if not source or source != _str(spec_b, "pipelineSource"):
         return False
     dest_a, dest_b = _dict(spec_a, "destination"), _dict(spec_b, "destination")
-    if (_str(dest_a, "environment"), _str(dest_a, "namespace")) != (
-        _str(dest_b, "environment"),
-        _str(dest_b, "namespace"),
-    ):
+    if any(_str(dest_a, key) != _str(dest_b, key) for key in ("environment", "namespace")):
         return False
     paths_a = {_str(p, "path") for p in _list(spec_a, "pipelines")} - {""}
     return bool(paths_a & {_str(p, "path") for p in _list(spec_b, "pipelines")})
@@ -818,16 +826,16 @@ def _hook_problems(hooks: dict[str, Any]) -> list[str]:
     messages = []
     aliases: set[str] = set()
     for phase in ("preHooks", "postHooks"):
-        names: set[str] = set()  # duplicates count per phase, aliases across both
+        names: set[str] = set()  # a hook may run once per phase; aliases are unique overall
         for hook in _list(hooks, phase):
             name = _str(hook, "name")
+            alias = _str(hook, "alias") or name  # an empty alias counts as none
             if not name:
                 continue
-            alias = _str(hook, "alias") or name  # an empty alias counts as none
             if name in names:
-                messages.append(f"a duplicate hook {name} was found")
+                messages.append(HOOK_DUPLICATE.format(name=name))
             elif alias in aliases:
-                messages.append(f"hook alias {alias} is used by other hook")
+                messages.append(HOOK_ALIAS_TAKEN.format(alias=alias))
             names.add(name)
             aliases.add(alias)
     return messages
@@ -837,25 +845,18 @@ def _validate_ppr(ppr: Resource, state: ProductState) -> list[str]:
     """Upstream `ProjectPipelineRuntime.Validate` after StaticCheck (messages unprefixed)."""
     spec = _spec(ppr)
     project = _str(spec, "project")
-    messages = []
     cluster_name = _runtime_cluster(state, ppr)
-    cluster = state.clusters.get(cluster_name)
-    cluster_ok = False
-    if not isinstance(cluster, dict):
-        messages.append(f"get cluster by runtime failed: cluster {cluster_name} does not exist")
-    elif _str(cluster, "usage") != "worker" or _str(cluster, "workerType") != "pipeline":
-        messages.append(PPR_NOT_PIPELINE_CLUSTER)
-    else:
-        cluster_ok = True
+    cluster_problem = _cluster_problem(state, ppr, "pipeline")
+    messages = [cluster_problem] if cluster_problem else []
     if error := permission_error(state, project, _str(spec, "pipelineSource")):
         messages.append(error)
-    extra = _str(_dict(_dict(spec, "additionalResources"), "git"), "codeRepo")
+    extra = _additional_repo(spec)
     if extra and (error := permission_error(state, project, extra)):
-        messages.append(f"pipeline can not use code repo {extra} in additional resource: {error}")
-    if cluster_ok:
-        namespace = _ppr_namespace(ppr)
-        if namespace in _namespaces_in_use(state, cluster_name, ppr, own_product=True):
-            messages.append(f"namespace {namespace} is used by other runtime")
+        messages.append(PPR_ADDITIONAL_NOT_PERMITTED.format(repo=extra, error=error))
+    namespace = _ppr_namespace(ppr)
+    used = _namespaces_in_use(state, cluster_name, ppr, own_product=True)
+    if not cluster_problem and namespace in used:
+        messages.append(PPR_NAMESPACE_TAKEN.format(namespace=namespace))
     illegal = [
         error
         for source in _list(spec, "eventSources")
@@ -864,14 +865,14 @@ def _validate_ppr(ppr: Resource, state: ProductState) -> list[str]:
     ]
     if illegal:
         messages.append("; ".join(dict.fromkeys(illegal)))
-    if cluster_ok and not isinstance(_dict(cluster, "componentsList").get("pipeline"), dict):
+    components = _dict(state.clusters.get(cluster_name), "componentsList")
+    if not cluster_problem and not isinstance(components.get("pipeline"), dict):
         messages.append(PPR_NO_PIPELINE_COMPONENT)
     return messages
 
 
-_GLOBAL: dict[str, Callable[[Resource, ProductState, bool], list[Problem]]] = {
+_GLOBAL: dict[str, Callable[[Resource, ProductState, bool], list[str]]] = {
     "Environment": _global_environment,
-    "Project": _global_project,
     "CodeRepo": _global_coderepo,
     "CodeRepoBinding": _global_binding,
     "DeploymentRuntime": _global_dr,
@@ -879,63 +880,70 @@ _GLOBAL: dict[str, Callable[[Resource, ProductState, bool], list[Problem]]] = {
 }
 
 
+def _problem(resource: Resource, message: str) -> Problem:
+    reason = RESOURCE_NOT_EXIST if isinstance(message, _NotExist) else VALIDATOR
+    return Problem(resource.kind, resource.name, str(message), reason=reason)
+
+
 def check_global(state: ProductState) -> list[Problem]:
     """Upstream's global validation: every resource of the product, against all the others.
 
-    Each resource's static problems come first, then its reference problems; the checks that
-    need a sound resource (upstream's `Validate`) run only when both are clean.
+    Per resource: its static problems, then its reference problems; the checks that need a
+    sound resource (upstream's `Validate`) run only when both are clean.
     """
     problems: list[Problem] = []
     for resource in _ordered(state):
         static = check_static(resource, state)
         problems += static
         checker = _GLOBAL.get(resource.kind)
-        if checker is not None:
-            problems += checker(resource, state, not static)
+        messages = checker(resource, state, not static) if checker else []
+        problems += [_problem(resource, m) for m in dict.fromkeys(messages)]
     return problems
 
 
 # ---- Updates and deletes ---------------------------------------------------------
 
 
-def _referrers(kind: str, name: str, state: ProductState) -> list[str]:
-    """`<kind>/<name>` of every resource that references the given one, in a stable order."""
-    refs: list[str] = []
-
-    def scan(of_kind: str, label: str, uses: Callable[[dict[str, Any]], bool]) -> None:
-        for resource in sorted(state.of_kind(of_kind).values(), key=lambda r: str(r.name)):
-            if uses(_spec(resource)):
-                refs.append(f"{label}/{resource.name}")
-
-    if kind == "Environment":
-        scan("DeploymentRuntime", "deploymentRuntime", lambda s: _env_of(s) == name)
-        scan("ProjectPipelineRuntime", "pipelineRuntime", lambda s: _env_of(s) == name)
-    elif kind == "Project":
-        scan("CodeRepo", "codeRepo", lambda s: _str(s, "project") == name)
-        scan("CodeRepoBinding", "codeRepoBinding", lambda s: name in _strings(s, "projects"))
-        scan("DeploymentRuntime", "deploymentRuntime", lambda s: name in _strings(s, "projectsRef"))
-        scan("ProjectPipelineRuntime", "pipelineRuntime", lambda s: _str(s, "project") == name)
-    elif kind == "CodeRepo":
-        scan("CodeRepoBinding", "codeRepoBinding", lambda s: _str(s, "codeRepo") == name)
-        scan(
-            "DeploymentRuntime",
-            "deploymentRuntime",
-            lambda s: _str(_dict(s, "manifestSource"), "codeRepo") == name,
-        )
-        scan("ProjectPipelineRuntime", "pipelineRuntime", lambda s: name in _ppr_repos(s))
-    return refs
-
-
-def _env_of(spec: dict[str, Any]) -> str:
-    return _str(_dict(spec, "destination"), "environment")
-
-
 def _ppr_repos(spec: dict[str, Any]) -> set[str]:
     """Every code repo a pipeline runtime uses: pipelines, event sources, extra resources."""
-    repos = {_str(spec, "pipelineSource")}
+    repos = {_str(spec, "pipelineSource"), _additional_repo(spec)}
     repos.update(_str(_dict(s, "gitlab"), "repoName") for s in _list(spec, "eventSources"))
-    repos.add(_str(_dict(_dict(spec, "additionalResources"), "git"), "codeRepo"))
     return repos - {""}
+
+
+# Who can reference a kind: (referring kind, label in messages, does this spec reference name?).
+_REFERENCES: dict[str, tuple[tuple[str, str, Callable[[dict[str, Any], str], bool]], ...]] = {
+    "Environment": (
+        ("DeploymentRuntime", "deploymentRuntime", lambda s, n: _env_of(s) == n),
+        ("ProjectPipelineRuntime", "pipelineRuntime", lambda s, n: _env_of(s) == n),
+    ),
+    "Project": (
+        ("CodeRepo", "codeRepo", lambda s, n: _str(s, "project") == n),
+        ("CodeRepoBinding", "codeRepoBinding", lambda s, n: n in _strings(s, "projects")),
+        ("DeploymentRuntime", "deploymentRuntime", lambda s, n: n in _strings(s, "projectsRef")),
+        ("ProjectPipelineRuntime", "pipelineRuntime", lambda s, n: _str(s, "project") == n),
+    ),
+    "CodeRepo": (
+        ("DeploymentRuntime", "deploymentRuntime", lambda s, n: _dr_repo(s) == n),
+        ("ProjectPipelineRuntime", "pipelineRuntime", lambda s, n: n in _ppr_repos(s)),
+        ("CodeRepoBinding", "codeRepoBinding", lambda s, n: _str(s, "codeRepo") == n),
+    ),
+}
+_DELETE_NOUNS = {"Environment": "environment", "Project": "project", "CodeRepo": "coderepo"}
+
+
+def _dr_repo(spec: dict[str, Any]) -> str:
+    return _str(_dict(spec, "manifestSource"), "codeRepo")
+
+
+def _referrers(kind: str, name: str, state: ProductState) -> list[str]:
+    """`<kind>/<name>` of every resource that references the given one, in a stable order."""
+    return [
+        f"{label}/{other.name}"
+        for of_kind, label, uses in _REFERENCES.get(kind, ())
+        for other in sorted(state.of_kind(of_kind).values(), key=lambda r: str(r.name))
+        if uses(_spec(other), name)
+    ]
 
 
 def check_update(kind: str, old: Resource, new: Resource, state: ProductState) -> list[Problem]:
@@ -945,22 +953,19 @@ def check_update(kind: str, old: Resource, new: Resource, state: ProductState) -
         return [Problem(kind, new.name, BINDING_REPO_IMMUTABLE, reason=NOT_ALLOWED_MODIFY)]
     if kind == "ProjectPipelineRuntime" and _str(old_spec, "project") != _str(new_spec, "project"):
         return [Problem(kind, new.name, PPR_PROJECT_IMMUTABLE, reason=NOT_ALLOWED_MODIFY)]
-    if kind == "Environment":
-        before, after = _str(old_spec, "cluster"), _str(new_spec, "cluster")
-        refs = _referrers(kind, new.name, state) if before != after else []
-        if refs:
-            message = env_cluster_locked(new.name, before, after, refs)
-            return [Problem(kind, new.name, message, status=409, reason=RESOURCE_IN_USE)]
+    before, after = _str(old_spec, "cluster"), _str(new_spec, "cluster")
+    if kind == "Environment" and before != after and (refs := _referrers(kind, new.name, state)):
+        message = ENV_CLUSTER_LOCKED.format(
+            env=new.name, old=before, new=after, referrers="|".join(refs)
+        )
+        return [Problem(kind, new.name, message, status=409, reason=RESOURCE_IN_USE)]
     return []
-
-
-_DELETE_NOUNS = {"Environment": "environment", "Project": "project", "CodeRepo": "coderepo"}
 
 
 def delete_blockers(kind: str, name: str, state: ProductState) -> list[Problem]:
     """Resources that still reference the one to delete (bindings and runtimes have none)."""
-    noun = _DELETE_NOUNS.get(kind)
-    refs = _referrers(kind, name, state) if noun else []
-    if not refs or noun is None:
+    refs = _referrers(kind, name, state)
+    if not refs:
         return []
-    return [Problem(kind, name, referenced_by(noun, refs), status=409, reason=RESOURCE_IN_USE)]
+    message = REFERENCED_BY.format(noun=_DELETE_NOUNS[kind], referrers="|".join(refs))
+    return [Problem(kind, name, message, status=409, reason=RESOURCE_IN_USE)]

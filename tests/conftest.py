@@ -27,7 +27,9 @@ def make_user(db: None) -> Callable[..., Any]:
     def make(username: str, *, superuser: bool = False, **extra: Any) -> Any:
         model = get_user_model()
         if superuser:
-            return model.objects.create_superuser(username, f"{username}@example.com", "pw", **extra)
+            return model.objects.create_superuser(
+                username, f"{username}@example.com", "pw", **extra
+            )
         return model.objects.create_user(username, f"{username}@example.com", "pw", **extra)
 
     return make

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,184 +14,401 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='The group path.', max_length=255, unique=True)),
-                ('group_id', models.PositiveBigIntegerField(unique=True)),
-                ('display_name', models.CharField(blank=True, default='', max_length=255)),
-                ('visibility', models.CharField(default='private', max_length=16)),
-                ('description', models.TextField(blank=True, default='')),
-                ('repo_project_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('repo_url', models.CharField(blank=True, default='', max_length=1024)),
-                ('commit_sha', models.CharField(blank=True, default='', max_length=64)),
-                ('synced_at', models.DateTimeField(blank=True, null=True)),
-                ('sync_problems', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(help_text="The group path.", max_length=255, unique=True),
+                ),
+                ("group_id", models.PositiveBigIntegerField(unique=True)),
+                ("display_name", models.CharField(blank=True, default="", max_length=255)),
+                ("visibility", models.CharField(default="private", max_length=16)),
+                ("description", models.TextField(blank=True, default="")),
+                ("repo_project_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("repo_url", models.CharField(blank=True, default="", max_length=1024)),
+                ("commit_sha", models.CharField(blank=True, default="", max_length=64)),
+                ("synced_at", models.DateTimeField(blank=True, null=True)),
+                ("sync_problems", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('access_level', models.PositiveSmallIntegerField(choices=[(10, 'Guest'), (20, 'Reporter'), (30, 'Developer'), (40, 'Maintainer'), (50, 'Owner')])),
-                ('synced_at', models.DateTimeField(auto_now=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='products.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "access_level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (10, "Guest"),
+                            (20, "Reporter"),
+                            (30, "Developer"),
+                            (40, "Maintainer"),
+                            (50, "Owner"),
+                        ]
+                    ),
+                ),
+                ("synced_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="products.product",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'product'), name='membership_unique_user_product')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "product"), name="membership_unique_user_product"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Environment',
+            name="Environment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=253)),
-                ('path', models.CharField(help_text='File path in default.project.', max_length=512)),
-                ('manifest', models.JSONField(default=dict, help_text='The whole document as in Git.')),
-                ('commit_sha', models.CharField(blank=True, default='', max_length=64)),
-                ('problems', models.JSONField(blank=True, default=list, help_text='Rules the file breaks.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('cluster', models.CharField(max_length=63)),
-                ('env_type', models.CharField(max_length=255)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='products.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=253)),
+                (
+                    "path",
+                    models.CharField(help_text="File path in default.project.", max_length=512),
+                ),
+                (
+                    "manifest",
+                    models.JSONField(default=dict, help_text="The whole document as in Git."),
+                ),
+                ("commit_sha", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "problems",
+                    models.JSONField(blank=True, default=list, help_text="Rules the file breaks."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("cluster", models.CharField(max_length=63)),
+                ("env_type", models.CharField(max_length=255)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="products.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'indexes': [models.Index(fields=['cluster'], name='products_en_cluster_63967f_idx')],
-                'constraints': [models.UniqueConstraint(fields=('product', 'name'), name='environment_unique_name_per_product')],
+                "ordering": ["name"],
+                "abstract": False,
+                "indexes": [
+                    models.Index(fields=["cluster"], name="products_en_cluster_63967f_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("product", "name"), name="environment_unique_name_per_product"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DeploymentRuntime',
+            name="DeploymentRuntime",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=253)),
-                ('path', models.CharField(help_text='File path in default.project.', max_length=512)),
-                ('manifest', models.JSONField(default=dict, help_text='The whole document as in Git.')),
-                ('commit_sha', models.CharField(blank=True, default='', max_length=64)),
-                ('problems', models.JSONField(blank=True, default=list, help_text='Rules the file breaks.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('projects_ref', models.JSONField(blank=True, default=list)),
-                ('manifest_code_repo', models.CharField(blank=True, default='', max_length=255)),
-                ('manifest_target_revision', models.CharField(blank=True, default='', max_length=255)),
-                ('manifest_path', models.CharField(blank=True, default='', max_length=1024)),
-                ('destination_environment', models.CharField(blank=True, default='', max_length=253)),
-                ('destination_namespaces', models.JSONField(blank=True, default=list)),
-                ('account', models.CharField(blank=True, default='', max_length=253)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='products.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=253)),
+                (
+                    "path",
+                    models.CharField(help_text="File path in default.project.", max_length=512),
+                ),
+                (
+                    "manifest",
+                    models.JSONField(default=dict, help_text="The whole document as in Git."),
+                ),
+                ("commit_sha", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "problems",
+                    models.JSONField(blank=True, default=list, help_text="Rules the file breaks."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("projects_ref", models.JSONField(blank=True, default=list)),
+                ("manifest_code_repo", models.CharField(blank=True, default="", max_length=255)),
+                (
+                    "manifest_target_revision",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                ("manifest_path", models.CharField(blank=True, default="", max_length=1024)),
+                (
+                    "destination_environment",
+                    models.CharField(blank=True, default="", max_length=253),
+                ),
+                ("destination_namespaces", models.JSONField(blank=True, default=list)),
+                ("account", models.CharField(blank=True, default="", max_length=253)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="products.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'indexes': [models.Index(fields=['destination_environment'], name='products_de_destina_949e76_idx')],
-                'constraints': [models.UniqueConstraint(fields=('product', 'name'), name='deploymentruntime_unique_name_per_product')],
+                "ordering": ["name"],
+                "abstract": False,
+                "indexes": [
+                    models.Index(
+                        fields=["destination_environment"], name="products_de_destina_949e76_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("product", "name"), name="deploymentruntime_unique_name_per_product"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CodeRepoBinding',
+            name="CodeRepoBinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=253)),
-                ('path', models.CharField(help_text='File path in default.project.', max_length=512)),
-                ('manifest', models.JSONField(default=dict, help_text='The whole document as in Git.')),
-                ('commit_sha', models.CharField(blank=True, default='', max_length=64)),
-                ('problems', models.JSONField(blank=True, default=list, help_text='Rules the file breaks.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code_repo', models.CharField(help_text='repo-<pid> of the granted repository.', max_length=255)),
-                ('projects', models.JSONField(blank=True, default=list)),
-                ('permissions', models.CharField(max_length=16)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='products.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=253)),
+                (
+                    "path",
+                    models.CharField(help_text="File path in default.project.", max_length=512),
+                ),
+                (
+                    "manifest",
+                    models.JSONField(default=dict, help_text="The whole document as in Git."),
+                ),
+                ("commit_sha", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "problems",
+                    models.JSONField(blank=True, default=list, help_text="Rules the file breaks."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "code_repo",
+                    models.CharField(
+                        help_text="repo-<pid> of the granted repository.", max_length=255
+                    ),
+                ),
+                ("projects", models.JSONField(blank=True, default=list)),
+                ("permissions", models.CharField(max_length=16)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="products.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('product', 'name'), name='coderepobinding_unique_name_per_product')],
+                "ordering": ["name"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("product", "name"), name="coderepobinding_unique_name_per_product"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CodeRepo',
+            name="CodeRepo",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=253)),
-                ('path', models.CharField(help_text='File path in default.project.', max_length=512)),
-                ('manifest', models.JSONField(default=dict, help_text='The whole document as in Git.')),
-                ('commit_sha', models.CharField(blank=True, default='', max_length=64)),
-                ('problems', models.JSONField(blank=True, default=list, help_text='Rules the file breaks.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('repo_name', models.CharField(help_text='The Git project path.', max_length=255)),
-                ('project', models.CharField(blank=True, default='', max_length=253)),
-                ('code_repo_provider', models.CharField(blank=True, default='', max_length=255)),
-                ('url', models.CharField(blank=True, default='', max_length=1024)),
-                ('deployment_runtime', models.BooleanField(default=False)),
-                ('pipeline_runtime', models.BooleanField(default=False)),
-                ('webhook_events', models.JSONField(blank=True, null=True)),
-                ('git_project_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('git_name', models.CharField(blank=True, default='', max_length=255)),
-                ('git_visibility', models.CharField(blank=True, default='', max_length=16)),
-                ('git_description', models.TextField(blank=True, default='')),
-                ('ssh_url', models.CharField(blank=True, default='', max_length=1024)),
-                ('http_url', models.CharField(blank=True, default='', max_length=1024)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='products.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=253)),
+                (
+                    "path",
+                    models.CharField(help_text="File path in default.project.", max_length=512),
+                ),
+                (
+                    "manifest",
+                    models.JSONField(default=dict, help_text="The whole document as in Git."),
+                ),
+                ("commit_sha", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "problems",
+                    models.JSONField(blank=True, default=list, help_text="Rules the file breaks."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("repo_name", models.CharField(help_text="The Git project path.", max_length=255)),
+                ("project", models.CharField(blank=True, default="", max_length=253)),
+                ("code_repo_provider", models.CharField(blank=True, default="", max_length=255)),
+                ("url", models.CharField(blank=True, default="", max_length=1024)),
+                ("deployment_runtime", models.BooleanField(default=False)),
+                ("pipeline_runtime", models.BooleanField(default=False)),
+                ("webhook_events", models.JSONField(blank=True, null=True)),
+                ("git_project_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("git_name", models.CharField(blank=True, default="", max_length=255)),
+                ("git_visibility", models.CharField(blank=True, default="", max_length=16)),
+                ("git_description", models.TextField(blank=True, default="")),
+                ("ssh_url", models.CharField(blank=True, default="", max_length=1024)),
+                ("http_url", models.CharField(blank=True, default="", max_length=1024)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="products.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('product', 'name'), name='coderepo_unique_name_per_product'), models.UniqueConstraint(fields=('product', 'repo_name'), name='coderepo_unique_repo_name_per_product')],
+                "ordering": ["name"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("product", "name"), name="coderepo_unique_name_per_product"
+                    ),
+                    models.UniqueConstraint(
+                        fields=("product", "repo_name"),
+                        name="coderepo_unique_repo_name_per_product",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=253)),
-                ('path', models.CharField(help_text='File path in default.project.', max_length=512)),
-                ('manifest', models.JSONField(default=dict, help_text='The whole document as in Git.')),
-                ('commit_sha', models.CharField(blank=True, default='', max_length=64)),
-                ('problems', models.JSONField(blank=True, default=list, help_text='Rules the file breaks.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('language', models.CharField(blank=True, default='', max_length=255)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='products.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=253)),
+                (
+                    "path",
+                    models.CharField(help_text="File path in default.project.", max_length=512),
+                ),
+                (
+                    "manifest",
+                    models.JSONField(default=dict, help_text="The whole document as in Git."),
+                ),
+                ("commit_sha", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "problems",
+                    models.JSONField(blank=True, default=list, help_text="Rules the file breaks."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("language", models.CharField(blank=True, default="", max_length=255)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="products.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('product', 'name'), name='project_unique_name_per_product')],
+                "ordering": ["name"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("product", "name"), name="project_unique_name_per_product"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ProjectPipelineRuntime',
+            name="ProjectPipelineRuntime",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=253)),
-                ('path', models.CharField(help_text='File path in default.project.', max_length=512)),
-                ('manifest', models.JSONField(default=dict, help_text='The whole document as in Git.')),
-                ('commit_sha', models.CharField(blank=True, default='', max_length=64)),
-                ('problems', models.JSONField(blank=True, default=list, help_text='Rules the file breaks.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('project', models.CharField(max_length=253)),
-                ('pipeline_source', models.CharField(blank=True, default='', max_length=255)),
-                ('pipelines', models.JSONField(blank=True, default=list)),
-                ('destination_environment', models.CharField(blank=True, default='', max_length=253)),
-                ('destination_namespace', models.CharField(blank=True, default='', max_length=253)),
-                ('event_sources', models.JSONField(blank=True, default=list)),
-                ('isolation', models.CharField(blank=True, default='', max_length=16)),
-                ('pipeline_triggers', models.JSONField(blank=True, default=list)),
-                ('additional_resources', models.JSONField(blank=True, null=True)),
-                ('hooks', models.JSONField(blank=True, null=True)),
-                ('account', models.CharField(blank=True, default='', max_length=253)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='products.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=253)),
+                (
+                    "path",
+                    models.CharField(help_text="File path in default.project.", max_length=512),
+                ),
+                (
+                    "manifest",
+                    models.JSONField(default=dict, help_text="The whole document as in Git."),
+                ),
+                ("commit_sha", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "problems",
+                    models.JSONField(blank=True, default=list, help_text="Rules the file breaks."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("project", models.CharField(max_length=253)),
+                ("pipeline_source", models.CharField(blank=True, default="", max_length=255)),
+                ("pipelines", models.JSONField(blank=True, default=list)),
+                (
+                    "destination_environment",
+                    models.CharField(blank=True, default="", max_length=253),
+                ),
+                ("destination_namespace", models.CharField(blank=True, default="", max_length=253)),
+                ("event_sources", models.JSONField(blank=True, default=list)),
+                ("isolation", models.CharField(blank=True, default="", max_length=16)),
+                ("pipeline_triggers", models.JSONField(blank=True, default=list)),
+                ("additional_resources", models.JSONField(blank=True, null=True)),
+                ("hooks", models.JSONField(blank=True, null=True)),
+                ("account", models.CharField(blank=True, default="", max_length=253)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="products.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('product', 'name'), name='projectpipelineruntime_unique_name_per_product')],
+                "ordering": ["name"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("product", "name"),
+                        name="projectpipelineruntime_unique_name_per_product",
+                    )
+                ],
             },
         ),
     ]

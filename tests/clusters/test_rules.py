@@ -773,11 +773,20 @@ def test_all_problems_are_reported_in_a_fixed_order() -> None:
     ]
 
 
-def test_garbage_spec_never_raises_anything_but_rule_violation() -> None:
-    for spec in ({}, {"componentsList": []}, {"apiServer": 1, "componentsList": {"x": 1}}):
-        cluster = ClusterInput("c1", spec)  # type: ignore[arg-type]
-        with pytest.raises(RuleViolation):
-            validate_cluster(cluster, existing={"h": "not a spec"})  # type: ignore[dict-item]
+@pytest.mark.parametrize(
+    "cluster",
+    [
+        ClusterInput("c1", {}),
+        ClusterInput("c1", None),  # type: ignore[arg-type]
+        ClusterInput(None, {"componentsList": []}),  # type: ignore[arg-type]
+        ClusterInput("c1", {"apiServer": 1, "componentsList": {"x": 1, "gateway": []}}),
+        ClusterInput("c1", {"clusterType": "physical"}, kubeconfig=5),  # type: ignore[arg-type]
+        ClusterInput("vc", {"clusterType": "virtual", "hostCluster": "h"}, None, 5),  # type: ignore[arg-type]
+    ],
+)
+def test_garbage_spec_never_raises_anything_but_rule_violation(cluster: ClusterInput) -> None:
+    with pytest.raises(RuleViolation):
+        validate_cluster(cluster, existing={"h": "not a spec"})  # type: ignore[dict-item]
 
 
 # --------------------------------------------------------------------------- update and delete

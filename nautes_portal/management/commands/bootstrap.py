@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 
 from clusters.services import tenant_repository, tenant_sync
 from nautes_portal.integrations import git_host
+from products.tasks import install_schedules
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant_sync(repo=tenant_repository(git_host()))
+        install_schedules()
         user_model = get_user_model()
         if user_model.objects.filter(is_superuser=True).exists():
             return
