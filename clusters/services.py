@@ -226,6 +226,7 @@ def cluster_delete(*, name: str, actor: Any, host: GitHost, secrets: SecretStore
     if old is None:
         raise NotFound(f"the cluster resource {name} is not found")
     validate_cluster_delete(name, referenced_by=cluster_references(name))
+    secrets.check_ready()  # the kubeconfig must be removable before the file goes
     names = set(Cluster.objects.exclude(name=name).values_list("name", flat=True))
     changes: dict[str, bytes | None] = {
         old.path or cluster_path(name): None,

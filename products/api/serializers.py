@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -73,6 +75,7 @@ class CodeRepoBindingBodySerializer(serializers.Serializer):
     coderepo = serializers.CharField(allow_blank=False)
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
 class StringOrObjectField(serializers.Field):
     """A destination: the v0.4.2 object, or the v0.3 string (the environment name)."""
 

@@ -224,7 +224,7 @@ KIND_APIS: dict[str, KindApi] = {
             "destination": Selector(lambda r: r["destination"]["environment"], exact=False),
         },
         may_write=permissions.can_change_resources,
-        operation="Deploymentruntime_%sDeploymentruntime",
+        operation="Deploymentruntime_%sDeploymentRuntime",
     ),
     "projectpipelineruntimes": KindApi(
         kind="ProjectPipelineRuntime",
@@ -351,28 +351,55 @@ class ResourceDetailView(APIView):
 
 
 def views_for(collection: str) -> tuple[type[APIView], type[APIView]]:
-    """Build the list and detail views of one collection with their OpenAPI operations."""
+    """Build the list and detail views of one collection with their own OpenAPI operations."""
     api = KIND_APIS[collection]
     stem = api.operation
-    list_view = type(f"{api.kind}ListView", (ResourceListView,), {"api": api})
-    list_view.get = extend_schema(
-        operation_id=stem % "List" + "s",
-        parameters=[FIELD_SELECTOR],
-        responses={200: dict, **ERRORS},
-    )(list_view.get)
-    detail = type(f"{api.kind}DetailView", (ResourceDetailView,), {"api": api})
-    detail.get = extend_schema(operation_id=stem % "Get", responses={200: dict, **ERRORS})(
-        ResourceDetailView.get
+
+    # Fresh functions per collection: decorating the shared base methods would let the last
+    # collection's schema win for all of them.
+    def list_get(self: ResourceListView, request: Request, product_name: str) -> Response:
+        return ResourceListView.get(self, request, product_name)
+
+    def get(self: ResourceDetailView, request: Request, product_name: str, name: str) -> Response:
+        return ResourceDetailView.get(self, request, product_name, name)
+
+    def post(self: ResourceDetailView, request: Request, product_name: str, name: str) -> Response:
+        return ResourceDetailView.post(self, request, product_name, name)
+
+    def delete(
+        self: ResourceDetailView, request: Request, product_name: str, name: str
+    ) -> Response:
+        return ResourceDetailView.delete(self, request, product_name, name)
+
+    list_view = type(
+        f"{api.kind}ListView",
+        (ResourceListView,),
+        {
+            "api": api,
+            "get": extend_schema(
+                operation_id=stem % "List" + "s",
+                parameters=[FIELD_SELECTOR],
+                responses={200: dict, **ERRORS},
+            )(list_get),
+        },
     )
-    detail.post = extend_schema(
-        operation_id=stem % "Save",
-        request=api.body,
-        parameters=[SKIP_CHECK],
-        responses={200: MessageReply, **ERRORS},
-    )(ResourceDetailView.post)
-    detail.delete = extend_schema(
-        operation_id=stem % "Delete",
-        parameters=[SKIP_CHECK],
-        responses={200: MessageReply, **ERRORS},
-    )(ResourceDetailView.delete)
+    detail = type(
+        f"{api.kind}DetailView",
+        (ResourceDetailView,),
+        {
+            "api": api,
+            "get": extend_schema(operation_id=stem % "Get", responses={200: dict, **ERRORS})(get),
+            "post": extend_schema(
+                operation_id=stem % "Save",
+                request=api.body,
+                parameters=[SKIP_CHECK],
+                responses={200: MessageReply, **ERRORS},
+            )(post),
+            "delete": extend_schema(
+                operation_id=stem % "Delete",
+                parameters=[SKIP_CHECK],
+                responses={200: MessageReply, **ERRORS},
+            )(delete),
+        },
+    )
     return list_view, detail

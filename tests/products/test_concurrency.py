@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 
 from nautes_portal.integrations.git_local import LocalGitHost
 from products.models import Environment, Product

@@ -62,7 +62,7 @@ def runtime_clusters() -> None:
 
 
 def upstream_repository(root: Path) -> tuple[Any, dict[str, bytes], str]:
-    """Create group nautes-labs with default.project holding the fixture files, as upstream would."""
+    """Create group nautes-labs whose default.project holds the fixture files, as upstream would."""
     host = LocalGitHost(root)
     group = host.ensure_group(path="nautes-labs", name="nautes-labs")
     project = host.ensure_project(namespace_path="nautes-labs", path="default.project")
@@ -79,7 +79,7 @@ def upstream_repository(root: Path) -> tuple[Any, dict[str, bytes], str]:
 
 
 def test_import_indexes_every_kind(git_root: Path, runtime_clusters: None) -> None:
-    host, files, product_id = upstream_repository(git_root)
+    host, _files, product_id = upstream_repository(git_root)
     product = product_import(name="nautes-labs", host=host)
     assert product.resource_name == product_id
     counts = {
@@ -156,7 +156,7 @@ def test_saving_an_unchanged_resource_keeps_the_file(
 def test_external_edits_are_imported_with_the_rule_they_break(
     git_root: Path, runtime_clusters: None
 ) -> None:
-    host, files, product_id = upstream_repository(git_root)
+    host, files, _product_id = upstream_repository(git_root)
     product = product_import(name="nautes-labs", host=host)
     repo = host.repository(host.get_project("nautes-labs", "default.project"))
     broken_env = files["envs/env-dev.yaml"].replace(b"cluster-dev", b"cluster-gone")
