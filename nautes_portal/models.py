@@ -65,3 +65,22 @@ class ApiToken(models.Model):
         raw = secrets.token_hex(20)
         token = cls.objects.create(user=user, digest=hash_token(raw), prefix=raw[:8])
         return token, raw
+
+
+class OidcIdentity(models.Model):
+    """Links a portal user to the OIDC subject (GitLab user id) that logs them in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identity"
+    )
+    issuer = models.CharField(max_length=512)
+    subject = models.CharField(max_length=255)
+    last_login_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="oidc_unique_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.subject})"

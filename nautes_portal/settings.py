@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "mozilla_django_oidc",
 ]
 
 MIDDLEWARE = [
@@ -188,8 +189,33 @@ GITLAB_TOKEN = env_secret("GITLAB_TOKEN")
 GITLAB_TENANT_REPO = os.environ.get("GITLAB_TENANT_REPO", f"nautes/{NAUTES_TENANT}")
 GITLAB_WEBHOOK_SECRET = env_secret("GITLAB_WEBHOOK_SECRET")
 
+# ---- Login -------------------------------------------------------------------
+# GitLab OIDC when OIDC_RP_CLIENT_ID is set (endpoints derived from GITLAB_URL unless the
+# OIDC_OP_* variables are given); local accounts stay for the embedded default and break-glass.
 OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
 OIDC_RP_CLIENT_SECRET = env_secret("OIDC_RP_CLIENT_SECRET")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+_GITLAB = GITLAB_URL.rstrip("/")
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", _GITLAB)
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get(
+    "OIDC_OP_AUTHORIZATION_ENDPOINT", f"{_GITLAB}/oauth/authorize"
+)
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", f"{_GITLAB}/oauth/token")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", f"{_GITLAB}/oauth/userinfo")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", f"{_GITLAB}/oauth/discovery/keys")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid profile email"
+OIDC_USE_NONCE = True
+OIDC_VERIFY_KID = True
+OIDC_TIMEOUT = 10
+OIDC_CALLBACK_CLASS = "mozilla_django_oidc.views.OIDCAuthenticationCallbackView"
+OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
+NAUTES_LOCAL_LOGIN = env_bool("NAUTES_LOCAL_LOGIN", True)
+
+AUTHENTICATION_BACKENDS = [
+    *(["nautes_portal.auth.GitLabOIDCBackend"] if OIDC_ENABLED else []),
+    *(["django.contrib.auth.backends.ModelBackend"] if NAUTES_LOCAL_LOGIN else []),
+]
 
 VAULT_ADDR = os.environ.get("VAULT_ADDR", "")
 VAULT_TOKEN = env_secret("VAULT_TOKEN")

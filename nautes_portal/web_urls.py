@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from clusters.views import cluster_list
-from nautes_portal.views import audit_list
+from nautes_portal.views import PortalLoginView, audit_list
 from products.views import home, product_detail
 
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("products/<str:name>/", product_detail, name="product"),
     path("clusters/", cluster_list, name="clusters"),
     path("audit/", audit_list, name="audit"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", PortalLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("oidc/", include("mozilla_django_oidc.urls")),
 ]
