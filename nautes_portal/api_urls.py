@@ -9,5 +9,6 @@ from nautes_portal.api_audit import AuditListView
 urlpatterns = [
     path("", include("clusters.api.urls")),
     path("", include("products.api.urls")),
+    path("", include("deployments.api.urls")),
     path("audit", AuditListView.as_view(), name="audit-list"),
 ]

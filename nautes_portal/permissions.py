@@ -102,3 +102,20 @@ def audit_events_visible_to(user: Any) -> QuerySet[Any]:
     if can_view_clusters(user):
         visible |= Q(kind="Cluster")
     return AuditEvent.objects.filter(visible)
+
+
+def operations_visible_to(user: Any) -> QuerySet[Any]:
+    """Operations on readable products, plus the user's own (e.g. a failed product creation)."""
+    from deployments.models import Operation
+
+    if not user.is_authenticated:
+        return Operation.objects.none()
+    if user.is_superuser:
+        return Operation.objects.all()
+    return Operation.objects.filter(Q(product__in=products_visible_to(user)) | Q(created_by=user))
+
+
+def can_retry_operation(user: Any, operation: Any) -> bool:
+    if user.is_superuser or operation.created_by_id == user.pk:
+        return True
+    return operation.product is not None and can_change_resources(user, operation.product)

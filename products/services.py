@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from nautes_portal.audit import audit_record, yaml_diff
 from nautes_portal.errors import Conflict, NautesError, NotFound, RuleViolation
@@ -33,7 +33,7 @@ from products.manifests import (
     parse_tree,
     resource_path,
 )
-from products.models import MODEL_BY_KIND, AccessLevel, CodeRepo, Membership, Product
+from products.models import MODEL_BY_KIND, CodeRepo, Product
 from products.state import ProductState, Resource
 
 logger = logging.getLogger(__name__)
@@ -372,12 +372,16 @@ def product_save(
     visibility: str,
     description: str,
     actor: Any,
-    host: GitHost,
 ) -> tuple[Product, bool]:
-    """Create or update a product: its Git group and `default.project` (initial commit).
+    """Create or update a product: its Git group and `default.project` with an initial commit.
 
-    Return the product and whether it was created.
+    Validates first, then runs the `product.save` operation inline (the API answers when it is
+    done, as upstream's does); a failed step is kept for a retry. Return the product and
+    whether it was created.
     """
+    from deployments.operations import operation_create, operation_run_inline
+    from products.provisioning import PRODUCT_SAVE
+
     validate_product_name(name)
     if path and path != name:
         raise RuleViolation(
@@ -388,48 +392,20 @@ def product_save(
         raise RuleViolation(
             f"visibility must be one of {', '.join(VISIBILITIES)}, not '{visibility}'"
         )
-    group = host.ensure_group(
-        path=name, name=display_name or name, visibility=visibility, description=description
+    existed = Product.objects.filter(name=name).exists()
+    operation = operation_create(
+        kind=PRODUCT_SAVE,
+        target=name,
+        params={
+            "name": name,
+            "display_name": display_name or name,
+            "visibility": visibility,
+            "description": description,
+        },
+        actor=actor,
     )
-    project = host.ensure_project(
-        namespace_path=name, path=settings.NAUTES_DEFAULT_PROJECT, visibility=visibility
-    )
-    repo = host.repository(project)
-    if repo.head() is None:
-        repo.commit(
-            changes={KUSTOMIZATION_PATH: kustomization([])},
-            expected_parent=None,
-            message="initial commit.",
-            author=commit_author(actor),
-        )
-    defaults = {
-        "group_id": group.id,
-        "display_name": group.name,
-        "visibility": group.visibility,
-        "description": group.description,
-        "repo_project_id": project.id,
-        "repo_url": project.http_url,
-    }
-    try:
-        with transaction.atomic():
-            product, created = Product.objects.update_or_create(name=name, defaults=defaults)
-            if created and actor is not None and actor.is_authenticated:
-                Membership.objects.get_or_create(
-                    user=actor, product=product, defaults={"access_level": AccessLevel.OWNER}
-                )
-            audit_record(
-                actor=actor,
-                action="save",
-                kind="Product",
-                name=name,
-                product=product,
-                repository=project.full_path,
-                commit_sha=repo.head() or "",
-            )
-    except IntegrityError as exc:
-        raise Conflict(f"product {name} is being created by another request") from exc
-    product_sync(product=product, repo=repo)
-    return product, created
+    operation_run_inline(operation)
+    return Product.objects.get(name=name), not existed
 
 
 def product_delete(*, product: Product, actor: Any, host: GitHost) -> None:

@@ -38,9 +38,18 @@ def sync_all() -> dict[str, int]:
 
 
 def install_schedules() -> None:
-    """Schedule `sync_all` every minute (idempotent)."""
+    """Schedule `sync_all` every minute and the resumption of orphaned operations (idempotent)."""
     from django_q.models import Schedule
 
+    Schedule.objects.update_or_create(
+        name="nautes: resume operations whose worker died",
+        defaults={
+            "func": "deployments.tasks.resume_stale_operations",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 5,
+            "repeats": -1,
+        },
+    )
     Schedule.objects.update_or_create(
         name=SYNC_SCHEDULE_NAME,
         defaults={

@@ -122,7 +122,6 @@ class ProductDetailView(APIView):
             visibility=gitlab["visibility"],
             description=gitlab.get("description", ""),
             actor=request.user,
-            host=git_host(),
         )
         return Response({"message": "Successfully saved"})
 

@@ -1,0 +1,114 @@
+"""`/api/v1/operations`: the provisioning log (portal extension)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from deployments.models import Operation, OperationStep
+from deployments.operations import operation_retry
+from nautes_portal import permissions
+from nautes_portal.errors import NotFound, PermissionDenied
+
+
+class OperationStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OperationStep
+        fields = [
+            "position",
+            "name",
+            "title",
+            "status",
+            "attempts",
+            "started_at",
+            "finished_at",
+            "duration_ms",
+            "detail",
+            "error",
+        ]
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    steps = OperationStepSerializer(many=True, read_only=True)
+    product = serializers.CharField(source="product_name")
+
+    class Meta:
+        model = Operation
+        fields = [
+            "id",
+            "kind",
+            "target",
+            "product",
+            "status",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "steps",
+        ]
+
+
+class OperationPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+
+
+def visible_operation(request: Request, operation_id: int) -> Operation:
+    operation = (
+        permissions.operations_visible_to(request.user)
+        .select_related("product")
+        .filter(pk=operation_id)
+        .first()
+    )
+    if operation is None:
+        raise NotFound(f"operation {operation_id} is not found")
+    return operation
+
+
+class OperationListView(APIView):
+    @extend_schema(
+        operation_id="Operation_ListOperations",
+        parameters=[
+            OpenApiParameter("product", str, description="Only operations of this product."),
+            OpenApiParameter("status", str, description="pending, running, succeeded or failed."),
+        ],
+        responses={200: OperationSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        operations = permissions.operations_visible_to(request.user).prefetch_related("steps")
+        if product := request.query_params.get("product"):
+            operations = operations.filter(product_name=product)
+        if status := request.query_params.get("status"):
+            operations = operations.filter(status=status)
+        paginator = OperationPagination()
+        page = paginator.paginate_queryset(operations, request, view=self)
+        return Response(
+            {
+                "items": OperationSerializer(page, many=True).data,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+            }
+        )
+
+
+class OperationDetailView(APIView):
+    @extend_schema(operation_id="Operation_GetOperation", responses={200: OperationSerializer})
+    def get(self, request: Request, operation_id: int) -> Response:
+        return Response(OperationSerializer(visible_operation(request, operation_id)).data)
+
+
+class OperationRetryView(APIView):
+    @extend_schema(
+        operation_id="Operation_RetryOperation", request=None, responses={202: OperationSerializer}
+    )
+    def post(self, request: Request, operation_id: int) -> Response:
+        operation = visible_operation(request, operation_id)
+        if not permissions.can_retry_operation(request.user, operation):
+            raise PermissionDenied("you may not retry this operation")
+        operation_retry(operation)
+        operation.refresh_from_db()
+        return Response(OperationSerializer(operation).data, status=202)

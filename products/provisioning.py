@@ -1,0 +1,127 @@
+"""Operation steps for products (DESIGN §3): each step is idempotent and resumable.
+
+Steps resolve their adapters from settings (`nautes_portal.integrations`) at run time, so a
+retry in a worker uses the current configuration; they read what they need from
+`operation.params` (names and ids only, never secrets).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from deployments.models import Operation
+from deployments.operations import Step, register
+from nautes_portal.audit import audit_record
+from nautes_portal.errors import Conflict
+from nautes_portal.integrations import git_host
+from products.manifests import KUSTOMIZATION_PATH, kustomization
+from products.models import AccessLevel, Membership, Product
+
+PRODUCT_SAVE = "product.save"
+
+
+def _actor(operation: Operation) -> object | None:
+    if operation.created_by_id is None:
+        return None
+    return get_user_model().objects.filter(pk=operation.created_by_id).first()
+
+
+def ensure_group(operation: Operation) -> str:
+    p = operation.params
+    group = git_host().ensure_group(
+        path=p["name"],
+        name=p["display_name"],
+        visibility=p["visibility"],
+        description=p["description"],
+    )
+    return f"group {group.path} (id {group.id})"
+
+
+def ensure_repository(operation: Operation) -> str:
+    project = git_host().ensure_project(
+        namespace_path=operation.params["name"],
+        path=settings.NAUTES_DEFAULT_PROJECT,
+        visibility=operation.params["visibility"],
+    )
+    return f"repository {project.full_path} (id {project.id})"
+
+
+def initial_commit(operation: Operation) -> str:
+    from products.services import commit_author
+
+    host = git_host()
+    project = host.get_project(operation.params["name"], settings.NAUTES_DEFAULT_PROJECT)
+    assert project is not None, "the repository step ran before"
+    repo = host.repository(project)
+    if (head := repo.head()) is not None:
+        return f"already initialised at {head[:8]}"
+    actor = _actor(operation)
+    author = commit_author(actor) if actor is not None else None
+    from nautes_portal.integrations.config_repo import Author
+
+    sha = repo.commit(
+        changes={KUSTOMIZATION_PATH: kustomization([])},
+        expected_parent=None,
+        message="initial commit.",
+        author=author or Author(name="Nautes portal", email="portal@nautes.local"),
+    )
+    return f"initial commit {sha[:8]}"
+
+
+def index_product(operation: Operation) -> str:
+    from products.services import product_sync
+
+    host = git_host()
+    name = operation.params["name"]
+    group = host.get_group(name)
+    project = host.get_project(name, settings.NAUTES_DEFAULT_PROJECT)
+    assert group is not None and project is not None, "earlier steps created them"
+    actor = _actor(operation)
+    try:
+        with transaction.atomic():
+            product, created = Product.objects.update_or_create(
+                name=name,
+                defaults={
+                    "group_id": group.id,
+                    "display_name": group.name,
+                    "visibility": group.visibility,
+                    "description": group.description,
+                    "repo_project_id": project.id,
+                    "repo_url": project.http_url,
+                },
+            )
+            if created and actor is not None:
+                Membership.objects.get_or_create(
+                    user=actor, product=product, defaults={"access_level": AccessLevel.OWNER}
+                )
+            audit_record(
+                actor=actor,
+                action="save",
+                kind="Product",
+                name=name,
+                product=product,
+                repository=project.full_path,
+                message=f"operation {operation.pk}",
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"product {name} is being created by another request") from exc
+    Operation.objects.filter(pk=operation.pk).update(product=product)
+    product_sync(product=product, repo=host.repository(project))
+    return f"indexed {product.resource_name}"
+
+
+register(
+    PRODUCT_SAVE,
+    [
+        Step("group", "Create or update the product group", ensure_group),
+        Step(
+            "repository",
+            f"Create the {settings.NAUTES_DEFAULT_PROJECT} repository",
+            ensure_repository,
+        ),
+        Step("initial_commit", "Write the initial commit", initial_commit),
+        Step("index", "Index the product", index_product),
+    ],
+)
