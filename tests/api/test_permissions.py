@@ -8,7 +8,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from clusters.models import TenantMembership
-from nautes_portal.integrations import git_host
 from products.models import AccessLevel, Membership
 from products.services import product_save
 from tests.products.test_import import cluster_row
@@ -29,7 +28,6 @@ def world(make_user: Any, api_client_for: Any) -> dict[str, APIClient]:
         visibility="private",
         description="",
         actor=owner,
-        host=git_host(),
     )
     cluster_row(
         "cluster-a",

@@ -37,7 +37,6 @@ def test_twenty_concurrent_saves_commit_or_conflict(
         visibility="private",
         description="",
         actor=admin_user,
-        host=host,
     )
     clients = [api_client_for(admin_user) for _ in range(20)]
     barrier = threading.Barrier(20)

@@ -1,0 +1,1 @@
+"""In-process fakes of external systems (Git hosts, Kubernetes API servers) for tests."""
