@@ -6,10 +6,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from nautes_portal.webhooks import gitlab_webhook
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("nautes_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("webhooks/gitlab", gitlab_webhook, name="gitlab-webhook"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("nautes_portal.web_urls")),
 ]

@@ -23,6 +23,11 @@ def sync_product(product_id: int) -> bool:
     return product_sync(product=product, repo=product_repository(product, git_host()))
 
 
+def sync_tenant() -> bool:
+    """Import the tenant repository's clusters at HEAD."""
+    return tenant_sync(repo=tenant_repository(git_host()))
+
+
 def sync_all() -> dict[str, int]:
     """Import the tenant repository and every product; one failing product never stops the rest."""
     host = git_host()
