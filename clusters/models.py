@@ -80,3 +80,30 @@ class TenantMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.access_level})"
+
+
+class ClusterHealth(models.Model):
+    """What the last connectivity and readiness check of a cluster found."""
+
+    cluster = models.OneToOneField(Cluster, on_delete=models.CASCADE, related_name="health")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    reachable = models.BooleanField(null=True)
+    kubernetes_version = models.CharField(max_length=64, blank=True, default="")
+    can_create_namespaces = models.BooleanField(null=True)
+    can_manage_argocd = models.BooleanField(null=True)
+    argocd_installed = models.BooleanField(null=True)
+    argocd_namespace_present = models.BooleanField(null=True)
+    error = models.TextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.cluster} health"
+
+    @property
+    def ready(self) -> bool:
+        return bool(
+            self.reachable
+            and self.can_create_namespaces
+            and self.can_manage_argocd
+            and self.argocd_installed
+            and self.argocd_namespace_present
+        )

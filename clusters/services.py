@@ -205,6 +205,7 @@ def _write_cluster(
             commit_sha=sha,
             diff=yaml_diff(path, before, content),
         )
+        cluster_check_start(cluster=Cluster.objects.get(name=name), actor=actor)
     return SaveOutcome(commit_sha=sha, path=path, created=old is None)
 
 
@@ -316,3 +317,25 @@ def _cluster_file_problems(name: str, document: dict[str, Any]) -> list[str]:
     except RuleViolation as exc:
         return [exc.message]
     return []
+
+
+def cluster_check_start(*, cluster: Cluster, actor: Any, inline: bool = False) -> Any:
+    """Start the connectivity and readiness check of a cluster (queued unless `inline`)."""
+    from clusters.health import CLUSTER_CHECK
+    from deployments.operations import operation_create, operation_enqueue, operation_run
+
+    operation = operation_create(
+        kind=CLUSTER_CHECK, target=cluster.name, params={"cluster": cluster.name}, actor=actor
+    )
+    if inline:
+        return operation_run(operation.pk)
+    operation_enqueue(operation)
+    return operation
+
+
+def check_all_clusters() -> int:
+    """Queue a check of every cluster (scheduled); one slow cluster never blocks the others."""
+    clusters = list(Cluster.objects.all())
+    for cluster in clusters:
+        cluster_check_start(cluster=cluster, actor=None)
+    return len(clusters)

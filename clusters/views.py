@@ -17,4 +17,8 @@ from nautes_portal import permissions
 def cluster_list(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_clusters(request.user):
         raise PermissionDenied("Reading clusters needs access to the tenant repository.")
-    return render(request, "clusters.html", {"clusters": Cluster.objects.order_by("name")})
+    clusters = list(Cluster.objects.select_related("health").order_by("name"))
+    for cluster in clusters:
+        if not hasattr(cluster, "health"):
+            cluster.health = None  # type: ignore[assignment]
+    return render(request, "clusters.html", {"clusters": clusters})

@@ -28,7 +28,7 @@ LEASE = dt.timedelta(minutes=10)
 MAX_AUTOMATIC_ATTEMPTS = 3
 BACKOFF_SECONDS = (5, 30, 120)
 # Modules that register operation kinds; imported lazily so apps stay independent.
-STEP_MODULES = ("products.provisioning",)
+STEP_MODULES = ("products.provisioning", "clusters.health")
 
 StepFunction = Callable[[Operation], str]
 

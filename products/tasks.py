@@ -47,6 +47,15 @@ def install_schedules() -> None:
     from django_q.models import Schedule
 
     Schedule.objects.update_or_create(
+        name="nautes: check clusters",
+        defaults={
+            "func": "clusters.services.check_all_clusters",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 5,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.update_or_create(
         name="nautes: resume operations whose worker died",
         defaults={
             "func": "deployments.tasks.resume_stale_operations",

@@ -7,4 +7,9 @@ from clusters.api import views
 urlpatterns = [
     path("clusters", views.ClusterListView.as_view(), name="cluster-list"),
     path("clusters/<str:cluster_name>", views.ClusterDetailView.as_view(), name="cluster-detail"),
+    path(
+        "clusters/<str:cluster_name>/health",
+        views.ClusterHealthView.as_view(),
+        name="cluster-health",
+    ),
 ]

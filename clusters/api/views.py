@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clusters import services
 from clusters.manifests import cluster_reply
-from clusters.models import Cluster
+from clusters.models import Cluster, ClusterHealth
 from nautes_portal import permissions
 from nautes_portal.api_common import Selector, apply_field_selector
 from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
@@ -94,3 +95,52 @@ class ClusterDetailView(APIView):
                 "registering clusters needs the Maintainer role on the tenant configuration "
                 "repository"
             )
+
+
+class ClusterHealthSerializer(serializers.ModelSerializer):
+    ready = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ClusterHealth
+        fields = [
+            "checked_at",
+            "ready",
+            "reachable",
+            "kubernetes_version",
+            "can_create_namespaces",
+            "can_manage_argocd",
+            "argocd_installed",
+            "argocd_namespace_present",
+            "error",
+        ]
+
+
+class ClusterHealthView(APIView):
+    """Portal extension: the last check's findings, and a way to run a new check."""
+
+    @extend_schema(
+        operation_id="Cluster_GetClusterHealth", responses={200: ClusterHealthSerializer}
+    )
+    def get(self, request: Request, cluster_name: str) -> Response:
+        _require_view(request)
+        cluster = Cluster.objects.filter(name=cluster_name).first()
+        if cluster is None:
+            raise NotFound(f"the cluster resource {cluster_name} is not found")
+        health = ClusterHealth.objects.filter(cluster=cluster).first() or ClusterHealth(
+            cluster=cluster
+        )
+        return Response(ClusterHealthSerializer(health).data)
+
+    @extend_schema(operation_id="Cluster_CheckCluster", request=None, responses={202: dict})
+    def post(self, request: Request, cluster_name: str) -> Response:
+        if not permissions.can_manage_clusters(request.user):
+            raise PermissionDenied(
+                "checking clusters needs the Maintainer role on the tenant repository"
+            )
+        cluster = Cluster.objects.filter(name=cluster_name).first()
+        if cluster is None:
+            raise NotFound(f"the cluster resource {cluster_name} is not found")
+        operation = services.cluster_check_start(cluster=cluster, actor=request.user)
+        return Response(
+            {"message": f"Checking cluster {cluster_name}", "operation": operation.pk}, status=202
+        )

@@ -341,8 +341,12 @@ class KubeClient:
     def can_i(
         self, verb: str, resource: str, group: str = "", namespace: str | None = None
     ) -> bool:
-        """Whether the kubeconfig's user may `verb` `resource` (a SelfSubjectAccessReview)."""
+        """Whether the kubeconfig's user may `verb` `resource` (`plural` or `plural/subresource`)
+        of `group`, in `namespace` or cluster-wide: a SelfSubjectAccessReview."""
+        resource, _, subresource = resource.partition("/")
         attributes = {"verb": verb, "resource": resource, "group": group}
+        if subresource:
+            attributes["subresource"] = subresource
         if namespace:
             attributes["namespace"] = namespace
         review = {
@@ -558,8 +562,10 @@ class KubeClient:
             )
             response = self._api.call_api(*request, _request_timeout=self._timeout)
             raw = response.read()
-        except ApiException:  # the REST layer's wrapper for TLS failures (status 0)
-            raise self._unreachable(action, "a TLS error", retryable=False) from None
+        except ApiException as exc:  # the REST layer wraps TLS failures as status 0
+            if exc.status == 0 and "SSLError" in str(exc.reason):
+                raise self._unreachable(action, "a TLS error", retryable=False) from None
+            raise self._failure(exc.status or 502, {}, action) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._transport_error(exc, action) from None
         answer = _json(raw)

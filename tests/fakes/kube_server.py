@@ -581,10 +581,11 @@ class FakeKubeServer:
 
     # -- Life cycle ----------------------------------------------------------
     def start(self) -> FakeKubeServer:
-        """Listen on a free port and serve in a daemon thread."""
-        if self._httpd is not None:
+        """Listen on a free port (the same one again after stop()) and serve in a thread."""
+        if self._httpd is not None and not self._stopped.is_set():
             raise RuntimeError("the fake API server is already started")
-        self._httpd = _HttpServer(self)
+        self._stopped.clear()
+        self._httpd = _HttpServer(self, self.port)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -596,7 +597,10 @@ class FakeKubeServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving: new connections are refused and open ones are cut (a dead cluster)."""
+        """Stop serving: new connections are refused and open ones are cut (a dead cluster).
+
+        The objects are kept: `start()` serves them again on the same port (the cluster is back).
+        """
         if self._httpd is None or self._stopped.is_set():
             return
         self._stopped.set()
@@ -738,6 +742,19 @@ class FakeKubeServer:
             obj = self._objects[key]
             obj["status"] = copy.deepcopy(status)
             obj["metadata"]["resourceVersion"] = self._next_resource_version()
+            return copy.deepcopy(obj)
+
+    def update_stored(
+        self, group: str, plural: str, namespace: str, name: str, patch: JsonDict
+    ) -> JsonDict:
+        """Merge-patch a stored object directly, as another controller would (no checks)."""
+        with self._lock:
+            key = (group, plural, namespace or "", name)
+            if key not in self._objects:
+                raise KeyError(f"no {plural}.{group} {namespace}/{name} in the fake")
+            obj = merge_patch(self._objects[key], patch)
+            obj["metadata"]["resourceVersion"] = self._next_resource_version()
+            self._objects[key] = obj
             return copy.deepcopy(obj)
 
     # -- Request handling ----------------------------------------------------
@@ -1472,10 +1489,10 @@ def _normalise_secret(obj: JsonDict) -> None:
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, fake: FakeKubeServer) -> None:
+    def __init__(self, fake: FakeKubeServer, port: int = 0) -> None:
         self.fake = fake
         self.ssl_context = fake._server_ssl_context()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients hanging up (or failing the TLS handshake) is routine here: stay quiet."""
@@ -1483,6 +1500,9 @@ class _HttpServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a real API server: the client pools connections
+    # One write per response and no Nagle: otherwise delayed ACKs add 40 ms to every request.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
     server: _HttpServer
 
     def setup(self) -> None:
