@@ -46,21 +46,13 @@ logger = logging.getLogger(__name__)
 
 SYSTEM = "GitLab"
 MAINTAINER = 40
+# The `*_events` flags of a project hook.
 HOOK_EVENTS = frozenset(
-    {
-        "push_events",
-        "tag_push_events",
-        "merge_requests_events",
-        "issues_events",
-        "confidential_issues_events",
-        "note_events",
-        "confidential_note_events",
-        "job_events",
-        "pipeline_events",
-        "wiki_page_events",
-        "deployment_events",
-        "releases_events",
-    }
+    (
+        *("push_events", "tag_push_events", "merge_requests_events", "issues_events"),
+        *("confidential_issues_events", "note_events", "confidential_note_events", "job_events"),
+        *("pipeline_events", "wiki_page_events", "deployment_events", "releases_events"),
+    )
 )
 _VISIBILITIES = ("private", "internal", "public")
 # Commits API refusals that mean "the files moved under you" (Files::MultiService and Gitaly).
@@ -386,11 +378,14 @@ class GitLabConfigRepository:
         sha = self._commit_of(ref)
         if sha is None or limit <= 0:
             return []
-        query: dict[str, Any] = {"ref_name": sha, "per_page": min(limit, 100)}
+        query = {"ref_name": sha}
         if path:
             query["path"] = validate_path(path.rstrip("/"))
         with _calling(self._action("reading the history of")):
-            listing = self._project.commits.list(iterator=True, **query)
+            # `query_parameters`: a plain `path=` kwarg would replace python-gitlab's URL path.
+            listing = self._project.commits.list(
+                iterator=True, per_page=min(limit, 100), query_parameters=query
+            )
             return [self._info(c.attributes) for c in itertools.islice(listing, limit)]
 
     def _info(self, attrs: dict[str, Any]) -> CommitInfo:
@@ -687,26 +682,18 @@ class GitLabHost:
     ) -> ProtectedBranch:
         """Protect `branch` with these levels (a rule with other levels is replaced)."""
         rules = self._proj(project_id).protectedbranches
+        wanted = {"push": push_access_level, "merge": merge_access_level}
         with _calling(f"protecting branch {branch!r} of project {project_id}"):
             try:
                 attrs = rules.get(branch).attributes
-                current = ProtectedBranch(
-                    branch,
-                    attrs["push_access_levels"][0]["access_level"],
-                    attrs["merge_access_levels"][0]["access_level"],
-                )
-                if (current.push_access_level, current.merge_access_level) == (
-                    push_access_level,
-                    merge_access_level,
-                ):
-                    return current
+                levels = [attrs[f"{kind}_access_levels"][0]["access_level"] for kind in wanted]
+                if levels == list(wanted.values()):
+                    return ProtectedBranch(branch, *levels)
                 rules.delete(branch)  # Changing levels in place needs PATCH with ids; replace.
             except gitlab.exceptions.GitlabGetError as exc:
                 if not _is(exc, 404):
                     raise
-            data = {"name": branch, "push_access_level": push_access_level}
-            data["merge_access_level"] = merge_access_level
-            rules.create(data)
+            rules.create({"name": branch, **{f"{k}_access_level": v for k, v in wanted.items()}})
         return ProtectedBranch(branch, push_access_level, merge_access_level)
 
     def list_deploy_keys(self, project_id: int) -> list[DeployKey]:
@@ -791,14 +778,15 @@ class GitLabHost:
             data["expires_at"] = expires_at.isoformat()
         with _calling(f"creating access token {name!r} on project {project_id}"):
             created = self._proj(project_id).access_tokens.create(data)
-        value = str(created.attributes.pop("token"))
+        attrs = created.attributes
+        value = str(attrs.pop("token"))  # Shown once; never logged, never in AccessToken.
         for old in same_name:
             if old.active:
                 action = f"revoking access token {old.id} of project {project_id}"
                 _optional(
                     action, lambda old=old: self._proj(project_id).access_tokens.delete(old.id)
                 )
-        return _access_token(created.attributes), value
+        return _access_token(attrs), value
 
     def list_hooks(self, project_id: int) -> list[ProjectHook]:
         """Return the project's webhooks."""

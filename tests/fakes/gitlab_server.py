@@ -31,7 +31,8 @@ Deliberate differences from GitLab (tests must not rely on these):
   and, unless `protect_default_branch=False`, protects it for Maintainers (GitLab's default
   "fully protected" branch protection). Other branches are protected only through the API.
 * Diffs come from `difflib` (3 lines of context, like Git, but hunks may differ in detail);
-  binary files get an empty diff. Commit lists omit `X-Total`/`X-Total-Pages`, as GitLab does.
+  binary files get an empty diff; renames are never detected. Tree listings are sorted by path.
+  Commit lists omit `X-Total`/`X-Total-Pages`, as GitLab does.
 """
 
 from __future__ import annotations
@@ -451,6 +452,7 @@ class FakeGitLab:
         self._commit_counter = itertools.count()
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
+        self._host = ""
 
     # -- lifecycle --
 
@@ -458,6 +460,7 @@ class FakeGitLab:
         """Listen on a free 127.0.0.1 port and serve in a background thread."""
         self._httpd = _HttpServer(("127.0.0.1", 0), _RequestHandler)
         self._httpd.fake = self
+        self._host = f"127.0.0.1:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -483,8 +486,8 @@ class FakeGitLab:
     @property
     def host(self) -> str:
         """`127.0.0.1:<port>`."""
-        assert self._httpd is not None, "the server is not started"
-        return f"127.0.0.1:{self._httpd.server_address[1]}"
+        assert self._host, "the server was never started"
+        return self._host  # Kept after stop(): a slow request may still be answering.
 
     @property
     def url(self) -> str:
