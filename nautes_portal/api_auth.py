@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from nautes_portal.errors import NautesError
+from nautes_portal.identity import user_for_gitlab_token
 from nautes_portal.models import ApiToken, hash_token
 
 
@@ -17,7 +20,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     keyword = "Bearer"
 
-    def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
+    def authenticate(self, request: Request) -> tuple[Any, ApiToken | None] | None:
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
@@ -30,6 +33,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token.") from exc
         token = ApiToken.objects.select_related("user").filter(digest=hash_token(raw)).first()
+        if token is None and settings.NAUTES_GIT_BACKEND == "gitlab":
+            # A GitLab personal access token, as the Nautes CLI sends.
+            try:
+                return user_for_gitlab_token(raw), None
+            except NautesError as exc:
+                raise exceptions.AuthenticationFailed(exc.message) from None
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())

@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("clusters.api.urls")),
     path("", include("products.api.urls")),
     path("", include("deployments.api.urls")),
+    path("", include("deployments.api.status_urls")),
     path("audit", AuditListView.as_view(), name="audit-list"),
 ]

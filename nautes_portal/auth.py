@@ -14,11 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
-from django.db import transaction
 from django.db.models import QuerySet
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from nautes_portal.models import OidcIdentity
+from nautes_portal.identity import identity_issuer, link_external_user
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +25,7 @@ _USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
 
 
 def oidc_issuer() -> str:
-    return str(getattr(settings, "OIDC_OP_ISSUER", "") or settings.GITLAB_URL).rstrip("/")
+    return identity_issuer()
 
 
 class GitLabOIDCBackend(OIDCAuthenticationBackend):
@@ -51,34 +50,20 @@ class GitLabOIDCBackend(OIDCAuthenticationBackend):
             oidc_identity__issuer=oidc_issuer(), oidc_identity__subject=str(claims["sub"])
         )
 
-    @transaction.atomic
     def create_user(self, claims: dict[str, Any]) -> Any:
-        user_model = get_user_model()
-        base = _USERNAME_UNSAFE.sub("-", self._username_claim(claims))[:140] or "user"
-        username, suffix = base, 1
-        while user_model.objects.filter(username=username).exists():
-            suffix += 1
-            username = f"{base}-{suffix}"
-        user = user_model.objects.create_user(username, email=claims.get("email", ""))
-        user.set_unusable_password()
-        self._apply_profile(user, claims)
-        OidcIdentity.objects.create(user=user, issuer=oidc_issuer(), subject=str(claims["sub"]))
-        logger.info("created account %s for OIDC subject %s", username, claims["sub"])
-        return user
+        return self._link(claims)
 
     def update_user(self, user: Any, claims: dict[str, Any]) -> Any:
-        self._apply_profile(user, claims)
-        OidcIdentity.objects.filter(user=user).update()  # touch last_login_at
-        return user
+        return self._link(claims)
+
+    def _link(self, claims: dict[str, Any]) -> Any:
+        return link_external_user(
+            subject=str(claims["sub"]),
+            username=self._username_claim(claims),
+            email=str(claims.get("email") or ""),
+            name=str(claims.get("name") or ""),
+        )
 
     @staticmethod
     def _username_claim(claims: dict[str, Any]) -> str:
         return str(claims.get("nickname") or claims.get("preferred_username") or "")
-
-    @staticmethod
-    def _apply_profile(user: Any, claims: dict[str, Any]) -> None:
-        name = str(claims.get("name") or "")
-        first, _, last = name.partition(" ")
-        user.first_name, user.last_name = first[:150], last[:150]
-        user.email = str(claims.get("email") or user.email)
-        user.save(update_fields=["first_name", "last_name", "email", "password"])

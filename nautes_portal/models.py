@@ -75,6 +75,9 @@ class OidcIdentity(models.Model):
     )
     issuer = models.CharField(max_length=512)
     subject = models.CharField(max_length=255)
+    username = models.CharField(
+        max_length=255, blank=True, default="", help_text="The GitLab username, for memberships."
+    )
     last_login_at = models.DateTimeField(auto_now=True)
 
     class Meta:

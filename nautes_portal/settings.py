@@ -188,6 +188,11 @@ GITLAB_URL = os.environ.get("GITLAB_URL", "")
 GITLAB_TOKEN = env_secret("GITLAB_TOKEN")
 GITLAB_TENANT_REPO = os.environ.get("GITLAB_TENANT_REPO", f"nautes/{NAUTES_TENANT}")
 GITLAB_WEBHOOK_SECRET = env_secret("GITLAB_WEBHOOK_SECRET")
+GITLAB_TIMEOUT = float(os.environ.get("GITLAB_TIMEOUT", "10"))
+if NAUTES_GIT_BACKEND == "gitlab" and not (GITLAB_URL and GITLAB_TOKEN):
+    raise ImproperlyConfigured("NAUTES_GIT_BACKEND=gitlab needs GITLAB_URL and GITLAB_TOKEN")
+# Identities resolved from GitLab tokens are cached (by the token's hash) this many seconds.
+NAUTES_TOKEN_CACHE_SECONDS = int(os.environ.get("NAUTES_TOKEN_CACHE_SECONDS", "60"))
 
 # ---- Login -------------------------------------------------------------------
 # GitLab OIDC when OIDC_RP_CLIENT_ID is set (endpoints derived from GITLAB_URL unless the
@@ -225,6 +230,17 @@ VAULT_CACERT = os.environ.get("VAULT_CACERT", "")
 VAULT_TIMEOUT = float(os.environ.get("VAULT_TIMEOUT", "10"))
 # Where the embedded OpenBao keeps its storage, unseal key and address (when VAULT_ADDR is unset).
 NAUTES_OPENBAO_DIR = NAUTES_DATA_DIR / "openbao"
+
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+        if os.environ.get("CACHE_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # ---- Tasks (django-q2) -----------------------------------------------------
 NAUTES_QUEUE = os.environ.get("NAUTES_QUEUE", "orm")

@@ -39,6 +39,20 @@ def ensure_group(operation: Operation) -> str:
     return f"group {group.path} (id {group.id})"
 
 
+def ensure_owner(operation: Operation) -> str:
+    """The creator owns the product in Git too (the portal acts with its own service token)."""
+    from nautes_portal.models import OidcIdentity
+
+    host = git_host()
+    if not hasattr(host, "add_group_member"):
+        return "local backend: ownership is recorded in the portal"
+    identity = OidcIdentity.objects.filter(user_id=operation.created_by_id).first()
+    if identity is None or not identity.username:
+        return "the acting account has no GitLab identity; nothing to add"
+    host.add_group_member(operation.params["name"], identity.username, AccessLevel.OWNER)
+    return f"{identity.username} is an Owner of the group"
+
+
 def ensure_repository(operation: Operation) -> str:
     project = git_host().ensure_project(
         namespace_path=operation.params["name"],
@@ -116,6 +130,7 @@ register(
     PRODUCT_SAVE,
     [
         Step("group", "Create or update the product group", ensure_group),
+        Step("owner", "Make the creator an Owner of the group", ensure_owner),
         Step(
             "repository",
             f"Create the {settings.NAUTES_DEFAULT_PROJECT} repository",

@@ -42,10 +42,28 @@ def sync_all() -> dict[str, int]:
     return {"changed": changed, "failed": failed}
 
 
+def sync_memberships() -> dict[str, int]:
+    """Scheduled: GitLab membership into the portal (GitLab backend only)."""
+    from products.membership import membership_sync_all
+
+    if settings.NAUTES_GIT_BACKEND != "gitlab":
+        return {"synced": 0, "failed": 0}
+    return membership_sync_all(git_host())
+
+
 def install_schedules() -> None:
     """Schedule `sync_all` every minute and the resumption of orphaned operations (idempotent)."""
     from django_q.models import Schedule
 
+    Schedule.objects.update_or_create(
+        name="nautes: sync memberships from GitLab",
+        defaults={
+            "func": "products.tasks.sync_memberships",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 10,
+            "repeats": -1,
+        },
+    )
     Schedule.objects.update_or_create(
         name="nautes: check clusters",
         defaults={

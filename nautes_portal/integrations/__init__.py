@@ -16,7 +16,9 @@ def git_host() -> GitHost:
         from nautes_portal.integrations.git_local import LocalGitHost
 
         return LocalGitHost(settings.NAUTES_GIT_DIR)
-    raise NotImplementedError("The GitLab backend is not available yet (issue #3).")
+    from nautes_portal.integrations.gitlab import GitLabHost
+
+    return GitLabHost(settings.GITLAB_URL, settings.GITLAB_TOKEN, timeout=settings.GITLAB_TIMEOUT)
 
 
 def tenant_repo_path() -> tuple[str, str]:

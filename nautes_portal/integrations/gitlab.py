@@ -847,6 +847,41 @@ class GitLabHost:
             members = self._proj(project_id).members_all.list(get_all=True)
         return _member_levels(m.attributes for m in members)
 
+    def add_group_member(self, group_path: str, username: str, access_level: int) -> None:
+        """Give `username` at least `access_level` in the group (creators become Owners)."""
+        group = self.get_group(group_path)
+        if group is None:
+            raise NotFound(f"GitLab group {group_path!r} does not exist.")
+        with _calling(f"adding {username!r} to group {group_path!r}"):
+            users = self._gl.users.list(username=username, get_all=False)
+            if not users:
+                raise NotFound(f"GitLab user {username!r} does not exist.")
+            user_id = users[0].id
+            members = self._gl.groups.get(group.id, lazy=True).members
+            try:
+                member = members.get(user_id)
+            except gitlab.exceptions.GitlabGetError as exc:
+                if not _is(exc, 404):
+                    raise
+                members.create({"user_id": user_id, "access_level": access_level})
+                return
+            if member.access_level < access_level:
+                member.access_level = access_level
+                member.save()
+
+    def group_levels_for_token(self, token: str) -> dict[str, int]:
+        """Return group full path → the token owner's access level, for every group they belong to.
+
+        GitLab's group list does not say the caller's level, so ask once per level, highest
+        first; five small requests with the caller's own token.
+        """
+        levels: dict[str, int] = {}
+        with self._client(token, bearer=True) as client, _calling("listing a user's groups"):
+            for level in (50, 40, 30, 20, 10):
+                for group in client.groups.list(min_access_level=level, iterator=True):
+                    levels.setdefault(group.attributes["full_path"], level)
+        return levels
+
     def user_for_token(self, token: str) -> GitLabUser:
         """Return the GitLab user a personal or OAuth token belongs to (sent as Bearer)."""
         with self._client(token, bearer=True) as client, _calling("reading a token's user"):

@@ -70,6 +70,7 @@ def test_failed_step_is_reported_and_retry_resumes_there(
     assert detail["status"] == "failed"
     assert [(s["name"], s["status"]) for s in detail["steps"]] == [
         ("group", "succeeded"),
+        ("owner", "succeeded"),
         ("repository", "failed"),
         ("initial_commit", "pending"),
         ("index", "pending"),
@@ -82,7 +83,7 @@ def test_failed_step_is_reported_and_retry_resumes_there(
     operation = Operation.objects.get(pk=operation_id)
     assert operation.status == Operation.Status.SUCCEEDED
     attempts = dict(operation.steps.values_list("name", "attempts"))
-    assert attempts == {"group": 1, "repository": 2, "initial_commit": 1, "index": 1}
+    assert attempts == {"group": 1, "owner": 1, "repository": 2, "initial_commit": 1, "index": 1}
     assert Product.objects.get(name="acme").commit_sha
     assert LocalGitHost(git_root).get_project("acme", "default.project") is not None
 
