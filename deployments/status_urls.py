@@ -1,0 +1,5 @@
+"""Web routes for runtime deployment status pages (filled in below)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
