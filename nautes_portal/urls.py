@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from nautes_portal.health import healthz, readyz
 from nautes_portal.webhooks import gitlab_webhook
 
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("api/v1/", include("nautes_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("webhooks/gitlab", gitlab_webhook, name="gitlab-webhook"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("nautes_portal.web_urls")),
 ]
