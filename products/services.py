@@ -161,6 +161,37 @@ def resource_save(
     return _write(product, host, kind, name, new, old, after, actor=actor, action="Save")
 
 
+@dataclass(frozen=True)
+class _Change:
+    changes: dict[str, bytes | None]
+    document: dict[str, Any] | None
+    before: bytes | None
+    path: str
+
+
+def _plan(
+    product: Product,
+    kind: str,
+    name: str,
+    new: Resource | None,
+    old: Resource | None,
+    after: ProductState,
+) -> _Change:
+    """The files one save or delete writes: the resource file and the regenerated kustomization."""
+    row = MODEL_BY_KIND[kind].objects.filter(product=product, name=name).first()
+    changes: dict[str, bytes | None] = {}
+    document: dict[str, Any] | None = None
+    if new is not None:
+        document = build_document(kind, name, new.spec, row.manifest if row else None)
+        changes[new.path] = dump_yaml(document)
+    if old is not None and (new is None or old.path != new.path):
+        changes[old.path] = None
+    changes[KUSTOMIZATION_PATH] = kustomization(r.path for r in after.all_resources())
+    path = new.path if new is not None else (old.path if old is not None else "")
+    before = dump_yaml(row.manifest) if row is not None else None
+    return _Change(changes=changes, document=document, before=before, path=path)
+
+
 def _write(
     product: Product,
     host: GitHost,
@@ -174,30 +205,21 @@ def _write(
     action: str,
 ) -> SaveOutcome:
     """Commit the file change plus the regenerated kustomization, then update the index."""
-    row = MODEL_BY_KIND[kind].objects.filter(product=product, name=name).first()
-    before_bytes = dump_yaml(row.manifest) if row is not None else None
-    changes: dict[str, bytes | None] = {}
-    document: dict[str, Any] | None = None
-    if new is not None:
-        document = build_document(kind, name, new.spec, row.manifest if row else None)
-        changes[new.path] = dump_yaml(document)
-    if old is not None and (new is None or old.path != new.path):
-        changes[old.path] = None
-    changes[KUSTOMIZATION_PATH] = kustomization(r.path for r in after.all_resources())
+    plan = _plan(product, kind, name, new, old, after)
     repo = product_repository(product, host)
     sha = _commit(
         product,
         repo,
-        changes=changes,
+        changes=plan.changes,
         message=commit_message(action, kind, name, product.name),
         actor=actor,
     )
-    path = new.path if new is not None else (old.path if old is not None else "")
     with transaction.atomic():
-        if new is not None and document is not None:
+        if new is not None and plan.document is not None:
             from products.indexing import row_values
 
-            upsert_row(product, kind, name, {**row_values(new, document), "problems": []}, sha)
+            values = {**row_values(new, plan.document), "problems": []}
+            upsert_row(product, kind, name, values, sha)
         else:
             delete_row(product, kind, name)
         Product.objects.filter(pk=product.pk).update(commit_sha=sha)
@@ -210,9 +232,54 @@ def _write(
             product=product,
             repository=f"{product.name}/{settings.NAUTES_DEFAULT_PROJECT}",
             commit_sha=sha,
-            diff=yaml_diff(path, before_bytes, changes.get(path)),
+            diff=yaml_diff(plan.path, plan.before, plan.changes.get(plan.path)),
         )
-    return SaveOutcome(commit_sha=sha, path=path, created=old is None and new is not None)
+    return SaveOutcome(commit_sha=sha, path=plan.path, created=old is None and new is not None)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a save or delete would do, without doing it: its problems and its YAML diff."""
+
+    problems: list[rules.Problem]
+    diff: str
+    path: str
+
+
+def resource_preview(
+    *,
+    product: Product,
+    kind: str,
+    name: str,
+    spec: dict[str, Any] | None,
+    skip_check: bool = False,
+) -> Preview:
+    """Validate a save (`spec`) or a delete (`spec=None`) and render its diff; writes nothing.
+
+    The same rules as `resource_save`/`resource_delete`, so forms can validate as users type.
+    """
+    state = product_state(product)
+    old = state.get(kind, name)
+    if spec is None:
+        problems = rules.delete_blockers(kind, name, state) if old is not None else []
+        after = state.without(kind, name)
+        new = None
+    else:
+        if kind in KINDS_WITH_PRODUCT_FIELD:
+            spec = {**spec, "product": product.resource_name}
+        new = Resource(kind=kind, name=name, path=resource_path(kind, name, spec), spec=spec)
+        problems = rules.check_static(new, state)
+        if old is not None:
+            problems += rules.check_update(kind, old, new, state)
+        after = state.with_saved(new)
+    if not problems and not skip_check:
+        problems += rules.check_global(after)
+    plan = _plan(product, kind, name, new, old, after)
+    current = kustomization(r.path for r in state.all_resources())
+    diff = yaml_diff(plan.path, plan.before, plan.changes.get(plan.path))
+    if plan.changes[KUSTOMIZATION_PATH] != current:
+        diff += yaml_diff(KUSTOMIZATION_PATH, current, plan.changes[KUSTOMIZATION_PATH])
+    return Preview(problems=problems, diff=diff, path=plan.path)
 
 
 def resource_delete(

@@ -189,3 +189,24 @@ def test_product_state_comes_from_the_index_without_git(
     with django_assert_max_num_queries(12):
         state = product_state(product)
     assert set(state.of_kind("Environment")) == {"env-dev", "env-pipeline"}
+
+
+def test_preview_validates_and_diffs_without_writing(git_root: Path, runtime_clusters: None) -> None:
+    from products.services import resource_preview
+
+    host, _, _ = upstream_repository(git_root)
+    product = product_import(name="nautes-labs", host=host)
+    head = host.repository(host.get_project("nautes-labs", "default.project")).head()
+    preview = resource_preview(
+        product=product, kind="Environment", name="env-qa", spec={"cluster": "nope", "envType": "qa"}
+    )
+    assert any("Cluster 'nope' does not exist" in p.message for p in preview.problems)
+    good = resource_preview(
+        product=product, kind="Project", name="web", spec={"language": "TypeScript"}
+    )
+    assert good.problems == []
+    assert "+++ b/projects/web/web.yaml" in good.diff and "+  language: TypeScript" in good.diff
+    assert "+- ../projects/web/web.yaml" in good.diff  # the kustomization gains the file
+    blocked = resource_preview(product=product, kind="Environment", name="env-dev", spec=None)
+    assert "not allowed to be deleted" in blocked.problems[0].message
+    assert host.repository(host.get_project("nautes-labs", "default.project")).head() == head
