@@ -22,4 +22,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("", include("deployments.status_urls")),
+    path("", include("products.urls")),
+    path("", include("clusters.urls")),
 ]
