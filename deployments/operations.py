@@ -28,7 +28,11 @@ LEASE = dt.timedelta(minutes=10)
 MAX_AUTOMATIC_ATTEMPTS = 3
 BACKOFF_SECONDS = (5, 30, 120)
 # Modules that register operation kinds; imported lazily so apps stay independent.
-STEP_MODULES = ("products.provisioning", "clusters.health")
+STEP_MODULES = (
+    "products.provisioning",
+    "clusters.health",
+    "products.repo_provisioning",
+)
 
 StepFunction = Callable[[Operation], str]
 

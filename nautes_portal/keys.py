@@ -16,6 +16,7 @@ import binascii
 import hashlib
 from dataclasses import dataclass, field
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -83,6 +84,29 @@ def fingerprint_sha256(public_openssh: str) -> str:
     return f"SHA256:{digest.rstrip('=')}"
 
 
+def private_key_fingerprint(private_key: str) -> str | None:
+    """Return the `SHA256:` fingerprint of the public half of a stored private key.
+
+    Reads the OpenSSH format (ours, and upstream's: it runs `ssh-keygen -t ecdsa`) and PEM
+    (`EC PRIVATE KEY`, `PRIVATE KEY`, from other tools). None when the text is not an
+    unencrypted private key; the parser's error is dropped on purpose, since it could quote the
+    key material.
+    """
+    data = private_key.encode("utf-8")
+    try:
+        if b"OPENSSH PRIVATE KEY" in data:
+            key = serialization.load_ssh_private_key(data, password=None)
+        else:
+            key = serialization.load_pem_private_key(data, password=None)
+        public = key.public_key().public_bytes(  # type: ignore[union-attr]
+            encoding=serialization.Encoding.OpenSSH,
+            format=serialization.PublicFormat.OpenSSH,
+        )
+    except (ValueError, TypeError, AttributeError, UnsupportedAlgorithm):
+        return None
+    return fingerprint_sha256(public.decode("ascii"))
+
+
 def public_key_material(public_openssh: str) -> str:
     """`<type> <base64>` of an OpenSSH public key line: the comment does not identify a key."""
     return " ".join(public_openssh.split()[:2])
@@ -93,5 +117,6 @@ __all__ = [
     "DeployKeypair",
     "fingerprint_sha256",
     "generate_deploy_keypair",
+    "private_key_fingerprint",
     "public_key_material",
 ]

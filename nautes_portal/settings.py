@@ -205,6 +205,8 @@ GITLAB_TOKEN = env_secret("GITLAB_TOKEN")
 GITLAB_TENANT_REPO = os.environ.get("GITLAB_TENANT_REPO", f"nautes/{NAUTES_TENANT}")
 GITLAB_WEBHOOK_SECRET = env_secret("GITLAB_WEBHOOK_SECRET")
 GITLAB_TIMEOUT = float(os.environ.get("GITLAB_TIMEOUT", "10"))
+# Where code-repository webhooks point (the events listener); empty: no webhook is created.
+NAUTES_CODEREPO_WEBHOOK_URL = os.environ.get("NAUTES_CODEREPO_WEBHOOK_URL", "")
 if NAUTES_GIT_BACKEND == "gitlab" and not (GITLAB_URL and GITLAB_TOKEN):
     raise ImproperlyConfigured("NAUTES_GIT_BACKEND=gitlab needs GITLAB_URL and GITLAB_TOKEN")
 # Identities resolved from GitLab tokens are cached (by the token's hash) this many seconds.

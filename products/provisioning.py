@@ -126,6 +126,18 @@ def index_product(operation: Operation) -> str:
     return f"indexed {product.resource_name}"
 
 
+def _protect(operation: Operation) -> str:
+    from products.repo_provisioning import protect_default_branch
+
+    return protect_default_branch(operation)
+
+
+def _deploy_key(operation: Operation) -> str:
+    from products.repo_provisioning import ensure_default_project_key
+
+    return ensure_default_project_key(operation)
+
+
 register(
     PRODUCT_SAVE,
     [
@@ -137,6 +149,8 @@ register(
             ensure_repository,
         ),
         Step("initial_commit", "Write the initial commit", initial_commit),
+        Step("protect", "Protect the main branch", _protect),
+        Step("deploy_key", "Create the read-only deploy key", _deploy_key),
         Step("index", "Index the product", index_product),
     ],
 )

@@ -56,6 +56,7 @@ class SaveOutcome:
     commit_sha: str
     path: str
     created: bool
+    warning: str = ""
 
 
 def commit_author(actor: Any) -> Author:
@@ -394,7 +395,46 @@ def coderepo_save(
         ssh_url=project.ssh_url,
         http_url=project.http_url,
     )
-    return outcome
+    events = (spec.get("webhook") or {}).get("events") or []
+    warning = _provision(
+        "products.repo_provisioning.CODEREPO_PROVISION",
+        target=repo_name,
+        product=product,
+        actor=actor,
+        params={
+            "product": product.name,
+            "repo_name": repo_name,
+            "repo_id": name,
+            "project_id": project.id,
+            "webhook_events": list(events),
+            "webhook_url": settings.NAUTES_CODEREPO_WEBHOOK_URL,
+            "webhook_token_configured": bool(settings.GITLAB_WEBHOOK_SECRET),
+        },
+    )
+    return SaveOutcome(
+        commit_sha=outcome.commit_sha, path=outcome.path, created=outcome.created, warning=warning
+    )
+
+
+def _provision(
+    kind_ref: str, *, target: str, product: Product, actor: Any, params: dict[str, Any]
+) -> str:
+    """Run a provisioning operation now; return a warning (not an error) if it did not finish.
+
+    The configuration commit already happened, so a failure here is reported as upstream does
+    for deploy-key refreshes: saved, with a warning naming the operation to retry.
+    """
+    from django.utils.module_loading import import_string
+
+    from deployments.operations import operation_create, operation_run
+
+    operation = operation_create(
+        kind=import_string(kind_ref), target=target, params=params, actor=actor, product=product
+    )
+    result = operation_run(operation.pk)
+    if result.status == result.Status.SUCCEEDED:
+        return ""
+    return f"[warning] {result.error} (operation {result.pk} can be retried)"
 
 
 def coderepo_delete(
@@ -416,8 +456,37 @@ def coderepo_delete(
         host=host,
         skip_check=skip_check,
     )
-    host.delete_project(product.name, repo_name)
-    return outcome
+    if not hasattr(host, "ensure_deploy_key"):
+        host.delete_project(product.name, repo_name)  # local backend: no keys or tokens
+        return outcome
+    warning = _provision(
+        "products.repo_provisioning.CODEREPO_DEPROVISION",
+        target=repo_name,
+        product=product,
+        actor=actor,
+        params={
+            "product": product.name,
+            "repo_name": repo_name,
+            "repo_id": row.name,
+            "project_id": row.git_project_id,
+        },
+    )
+    return SaveOutcome(
+        commit_sha=outcome.commit_sha, path=outcome.path, created=False, warning=warning
+    )
+
+
+def authorization_refresh(*, product: Product, actor: Any, host: GitHost) -> str:
+    """Re-apply deploy-key sharing after a binding changed (GitLab backend); return a warning."""
+    if not hasattr(host, "ensure_deploy_key"):
+        return ""
+    return _provision(
+        "products.repo_provisioning.PRODUCT_AUTHORIZATION",
+        target=product.name,
+        product=product,
+        actor=actor,
+        params={"product": product.name},
+    )
 
 
 # ---- Products -------------------------------------------------------------------

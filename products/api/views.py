@@ -305,7 +305,7 @@ class ResourceDetailView(APIView):
                 raise RuleViolation(
                     "the name of the codeRepo resource must be the same as the repository path"
                 )
-            services.coderepo_save(
+            outcome = services.coderepo_save(
                 product=product,
                 repo_name=name,
                 spec=spec,
@@ -315,7 +315,7 @@ class ResourceDetailView(APIView):
                 skip_check=skip,
             )
         else:
-            services.resource_save(
+            outcome = services.resource_save(
                 product=product,
                 kind=self.api.kind,
                 name=name,
@@ -324,13 +324,19 @@ class ResourceDetailView(APIView):
                 host=git_host(),
                 skip_check=skip,
             )
-        return Response({"message": f"Successfully saved {name} configuration"})
+        warning = outcome.warning
+        if self.api.model is CodeRepoBinding:
+            warning = services.authorization_refresh(
+                product=product, actor=request.user, host=git_host()
+            )
+        message = f"Successfully saved {name} configuration"
+        return Response({"message": f"{message} {warning}".strip()})
 
     def delete(self, request: Request, product_name: str, name: str) -> Response:
         product = self._writable_product(request, product_name)
         skip = insecure_skip_check(request)
         if self.api.model is CodeRepo:
-            services.coderepo_delete(
+            outcome = services.coderepo_delete(
                 product=product,
                 repo_name=name,
                 actor=request.user,
@@ -338,7 +344,7 @@ class ResourceDetailView(APIView):
                 skip_check=skip,
             )
         else:
-            services.resource_delete(
+            outcome = services.resource_delete(
                 product=product,
                 kind=self.api.kind,
                 name=name,
@@ -346,7 +352,13 @@ class ResourceDetailView(APIView):
                 host=git_host(),
                 skip_check=skip,
             )
-        return Response({"message": f"Successfully deleted {name} configuration"})
+        warning = outcome.warning
+        if self.api.model is CodeRepoBinding:
+            warning = services.authorization_refresh(
+                product=product, actor=request.user, host=git_host()
+            )
+        message = f"Successfully deleted {name} configuration"
+        return Response({"message": f"{message} {warning}".strip()})
 
 
 def views_for(collection: str) -> tuple[type[APIView], type[APIView]]:

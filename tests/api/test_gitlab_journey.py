@@ -111,6 +111,21 @@ def test_main_process_in_gitlab(gitlab_mode: FakeGitLab) -> None:
 
     files = files_at_head(fake, "nautes-labs/default.project")
     repo_project = fake.project("nautes-labs/api-server")
+    # The code repository got its deploy keys and access token; their secrets are in Vault only.
+    from nautes_portal.integrations.vault import repo_secret_location, secret_store
+
+    titles = {
+        fake.deploy_keys[key_id].title: push for key_id, push in repo_project.deploy_keys.items()
+    }
+    assert titles == {
+        f"repo-{repo_project.id}-readonly": False,
+        f"repo-{repo_project.id}-readwrite": True,
+    }
+    for kind in ("readonly", "readwrite", "accesstoken-api"):
+        location = repo_secret_location(f"repo-{repo_project.id}", kind)
+        assert secret_store().read(engine=location.engine, path=location.path)
+    default_project = fake.project("nautes-labs/default.project")
+    assert "main" in default_project.protected
     assert f"code-repos/repo-{repo_project.id}/repo-{repo_project.id}.yaml" in files
     env = yaml.safe_load(files["envs/env-dev.yaml"])
     assert env["spec"]["product"] == f"product-{group.id}"

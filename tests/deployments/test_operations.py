@@ -73,6 +73,8 @@ def test_failed_step_is_reported_and_retry_resumes_there(
         ("owner", "succeeded"),
         ("repository", "failed"),
         ("initial_commit", "pending"),
+        ("protect", "pending"),
+        ("deploy_key", "pending"),
         ("index", "pending"),
     ]
     assert not Product.objects.filter(name="acme").exists()
@@ -83,7 +85,15 @@ def test_failed_step_is_reported_and_retry_resumes_there(
     operation = Operation.objects.get(pk=operation_id)
     assert operation.status == Operation.Status.SUCCEEDED
     attempts = dict(operation.steps.values_list("name", "attempts"))
-    assert attempts == {"group": 1, "owner": 1, "repository": 2, "initial_commit": 1, "index": 1}
+    assert attempts == {
+        "group": 1,
+        "owner": 1,
+        "repository": 2,
+        "initial_commit": 1,
+        "protect": 1,
+        "deploy_key": 1,
+        "index": 1,
+    }
     assert Product.objects.get(name="acme").commit_sha
     assert LocalGitHost(git_root).get_project("acme", "default.project") is not None
 
