@@ -191,14 +191,19 @@ def test_product_state_comes_from_the_index_without_git(
     assert set(state.of_kind("Environment")) == {"env-dev", "env-pipeline"}
 
 
-def test_preview_validates_and_diffs_without_writing(git_root: Path, runtime_clusters: None) -> None:
+def test_preview_validates_and_diffs_without_writing(
+    git_root: Path, runtime_clusters: None
+) -> None:
     from products.services import resource_preview
 
     host, _, _ = upstream_repository(git_root)
     product = product_import(name="nautes-labs", host=host)
     head = host.repository(host.get_project("nautes-labs", "default.project")).head()
     preview = resource_preview(
-        product=product, kind="Environment", name="env-qa", spec={"cluster": "nope", "envType": "qa"}
+        product=product,
+        kind="Environment",
+        name="env-qa",
+        spec={"cluster": "nope", "envType": "qa"},
     )
     assert any("Cluster 'nope' does not exist" in p.message for p in preview.problems)
     good = resource_preview(
