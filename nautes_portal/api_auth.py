@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,8 @@ from rest_framework.request import Request
 from nautes_portal.errors import NautesError
 from nautes_portal.identity import user_for_gitlab_token
 from nautes_portal.models import ApiToken, hash_token
+
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -41,7 +44,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
                 raise exceptions.AuthenticationFailed(exc.message) from None
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        # A write per request would serialise readers; a minute's precision is enough.
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -75,40 +75,58 @@ def replace_index(
 
 
 def product_state(product: Product) -> ProductState:
-    """Build the rules' snapshot of a product from the index (no Git)."""
-    from clusters.models import Cluster
+    """Build the rules' snapshot of a product from the index (no Git).
 
-    state = ProductState(product_name=product.name, product_id=product.resource_name)
+    Only the clusters the product's environments use are loaded, with the other products'
+    runtimes on them, so the cost follows the product, not the tenant.
+    """
+    state = ProductState(
+        product_name=product.name, product_id=product.resource_name, product_pk=product.pk
+    )
     for kind, model in MODEL_BY_KIND.items():
         items = state.of_kind(kind)
         for row in model.objects.filter(product=product).only("name", "path", "manifest"):
             items[row.name] = Resource(kind=kind, name=row.name, path=row.path, spec=row.spec)
-    state.clusters = {c.name: c.spec for c in Cluster.objects.only("name", "manifest")}
     state.repo_ids_by_name = dict(
         CodeRepo.objects.filter(product=product).values_list("repo_name", "name")
     )
-    state.foreign_runtimes = _foreign_runtimes(product)
+    return complete_state(state)
+
+
+def complete_state(state: ProductState) -> ProductState:
+    """Load the clusters the state's environments name that are not loaded yet (one query each
+    for clusters and their foreign runtimes); call it again after adding an environment."""
+    from clusters.models import Cluster
+
+    missing = state.environment_clusters() - state.loaded_clusters
+    if missing:
+        for cluster in Cluster.objects.filter(name__in=missing).only("name", "manifest"):
+            state.clusters[cluster.name] = cluster.spec
+        state.foreign_runtimes.extend(_foreign_runtimes(state.product_pk, missing))
+        state.loaded_clusters |= missing
     return state
 
 
-def _foreign_runtimes(product: Product) -> list[Any]:
-    """Runtimes of other products with their cluster, for cross-product namespace rules."""
+def _foreign_runtimes(product_pk: int | None, clusters: set[str]) -> list[Any]:
+    """Runtimes of other products on `clusters`, for the cross-product namespace rules."""
     from products.models import DeploymentRuntime, Environment, ProjectPipelineRuntime
     from products.state import ForeignRuntime
 
-    clusters = {
-        (env.product_id, env.name): env.cluster
-        for env in Environment.objects.exclude(product=product).only(
-            "product_id", "name", "cluster"
-        )
+    environments = Environment.objects.filter(cluster__in=clusters).exclude(product_id=product_pk)
+    cluster_of = {
+        (e.product_id, e.name): e.cluster
+        for e in environments.only("product_id", "name", "cluster")
     }
-    group_ids = dict(Product.objects.values_list("pk", "group_id"))
+    if not cluster_of:
+        return []
+    product_ids = {product_id for product_id, _ in cluster_of}
+    group_ids = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "group_id"))
+    env_names = {name for _, name in cluster_of}
     result: list[ForeignRuntime] = []
-    for dr in DeploymentRuntime.objects.exclude(product=product).only(
-        "product_id", "name", "destination_environment", "destination_namespaces"
-    ):
-        cluster = clusters.get((dr.product_id, dr.destination_environment))
-        if cluster:
+    for dr in DeploymentRuntime.objects.filter(
+        product_id__in=product_ids, destination_environment__in=env_names
+    ).only("product_id", "name", "destination_environment", "destination_namespaces"):
+        if cluster := cluster_of.get((dr.product_id, dr.destination_environment)):
             result.append(
                 ForeignRuntime(
                     product_id=f"product-{group_ids[dr.product_id]}",
@@ -118,11 +136,10 @@ def _foreign_runtimes(product: Product) -> list[Any]:
                     namespaces=tuple(dr.destination_namespaces or [dr.name]),
                 )
             )
-    for ppr in ProjectPipelineRuntime.objects.exclude(product=product).only(
-        "product_id", "name", "destination_environment", "destination_namespace"
-    ):
-        cluster = clusters.get((ppr.product_id, ppr.destination_environment))
-        if cluster:
+    for ppr in ProjectPipelineRuntime.objects.filter(
+        product_id__in=product_ids, destination_environment__in=env_names
+    ).only("product_id", "name", "destination_environment", "destination_namespace"):
+        if cluster := cluster_of.get((ppr.product_id, ppr.destination_environment)):
             result.append(
                 ForeignRuntime(
                     product_id=f"product-{group_ids[ppr.product_id]}",

@@ -40,7 +40,7 @@ class ManifestError(ValueError):
 # ---- YAML ------------------------------------------------------------------
 
 
-class _UpstreamDumper(yaml.SafeDumper):
+class _UpstreamDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """Write empty strings as `""`, as go-yaml (behind sigs.k8s.io/yaml) does."""
 
 

@@ -24,7 +24,13 @@ from nautes_portal.integrations.config_repo import (
     GitProject,
 )
 from products import rules
-from products.indexing import delete_row, product_state, replace_index, upsert_row
+from products.indexing import (
+    complete_state,
+    delete_row,
+    product_state,
+    replace_index,
+    upsert_row,
+)
 from products.manifests import (
     KUSTOMIZATION_PATH,
     build_document,
@@ -134,7 +140,7 @@ def _checked_state(
     problems = rules.check_static(new, state)
     if old is not None:
         problems += rules.check_update(new.kind, old, new, state)
-    after = state.with_saved(new)
+    after = complete_state(state.with_saved(new))
     if not problems and not skip_check:
         problems += rules.check_global(after)
     raise_problems(problems)
@@ -272,7 +278,7 @@ def resource_preview(
         problems = rules.check_static(new, state)
         if old is not None:
             problems += rules.check_update(kind, old, new, state)
-        after = state.with_saved(new)
+        after = complete_state(state.with_saved(new))
     if not problems and not skip_check:
         problems += rules.check_global(after)
     plan = _plan(product, kind, name, new, old, after)
@@ -591,8 +597,8 @@ def product_sync(*, product: Product, repo: ConfigRepository, actor: Any = None)
         state.of_kind(parsed.kind).setdefault(
             parsed.name, Resource(parsed.kind, parsed.name, parsed.path, parsed.spec)
         )
-    fresh = product_state(product)
-    state.clusters, state.foreign_runtimes = fresh.clusters, fresh.foreign_runtimes
+    state.product_pk = product.pk
+    complete_state(state)
     state.repo_ids_by_name = {
         r.spec.get("repoName", ""): r.name for r in state.of_kind("CodeRepo").values()
     }

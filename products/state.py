@@ -43,6 +43,18 @@ class ProductState:
     foreign_runtimes: list[ForeignRuntime] = field(default_factory=list)
     # Names of code repositories in the Git group (repo name → "repo-<pid>"), for name lookups.
     repo_ids_by_name: dict[str, str] = field(default_factory=dict)
+    # Which clusters (and their foreign runtimes) were loaded; see indexing.complete_state.
+    product_pk: int | None = None
+    loaded_clusters: set[str] = field(default_factory=set)
+
+    def environment_clusters(self) -> set[str]:
+        """Names of the clusters this product's environments use."""
+        names = set()
+        for env in self.resources.get("Environment", {}).values():
+            cluster = env.spec.get("cluster") if isinstance(env.spec, dict) else None
+            if isinstance(cluster, str) and cluster:
+                names.add(cluster)
+        return names
 
     def of_kind(self, kind: str) -> dict[str, Resource]:
         return self.resources.setdefault(kind, {})

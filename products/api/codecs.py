@@ -208,29 +208,16 @@ def _d(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def environment_reply(product: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "product": product,
-        "name": name,
-        "cluster": _s(spec, "cluster"),
-        "env_type": _s(spec, "envType"),
-    }
-
-
-def project_reply(product: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"product": product, "name": name, "language": _s(spec, "language")}
-
-
 def coderepo_reply(product: str, row: Any) -> dict[str, Any]:
-    spec = row.spec
-    webhook = spec.get("webhook")
+    """From the index columns (no JSON document to decode on list pages)."""
+    events = row.webhook_events
     return {
         "product": product,
         "name": row.repo_name,
-        "project": _s(spec, "project"),
-        "webhook": {"events": _l(_d(webhook).get("events"))} if isinstance(webhook, dict) else None,
-        "deployment_runtime": spec.get("deploymentRuntime") is True,
-        "pipeline_runtime": spec.get("pipelineRuntime") is True,
+        "project": row.project,
+        "webhook": {"events": list(events)} if events is not None else None,
+        "deployment_runtime": row.deployment_runtime,
+        "pipeline_runtime": row.pipeline_runtime,
         "git": {
             "gitlab": {
                 "name": row.git_name or row.repo_name,
@@ -244,37 +231,33 @@ def coderepo_reply(product: str, row: Any) -> dict[str, Any]:
     }
 
 
-def binding_reply(
-    product: str, name: str, spec: dict[str, Any], repos: RepoNames
-) -> dict[str, Any]:
+def binding_row_reply(product: str, row: Any, repos: RepoNames) -> dict[str, Any]:
+    """From the index columns (no JSON document to decode on list pages)."""
     return {
         "product": product,
-        "name": name,
-        "projects": _l(spec.get("projects")),
-        "permissions": _s(spec, "permissions"),
-        "coderepo": repos.to_name(_s(spec, "codeRepo")),
+        "name": row.name,
+        "projects": list(row.projects or []),
+        "permissions": row.permissions,
+        "coderepo": repos.to_name(row.code_repo),
     }
 
 
-def deployment_runtime_reply(
-    product: str, name: str, spec: dict[str, Any], repos: RepoNames
-) -> dict[str, Any]:
-    source = _d(spec.get("manifestSource"))
-    destination = _d(spec.get("destination"))
+def deployment_runtime_row_reply(product: str, row: Any, repos: RepoNames) -> dict[str, Any]:
+    """From the index columns (no JSON document to decode on list pages)."""
     return {
         "product": product,
-        "name": name,
-        "projects_ref": _l(spec.get("projectsRef")),
+        "name": row.name,
+        "projects_ref": list(row.projects_ref or []),
         "manifest_source": {
-            "code_repo": repos.to_name(_s(source, "codeRepo")),
-            "target_revision": _s(source, "targetRevision"),
-            "path": _s(source, "path"),
+            "code_repo": repos.to_name(row.manifest_code_repo),
+            "target_revision": row.manifest_target_revision,
+            "path": row.manifest_path,
         },
         "destination": {
-            "environment": _s(destination, "environment"),
-            "namespaces": _l(destination.get("namespaces")),
+            "environment": row.destination_environment,
+            "namespaces": list(row.destination_namespaces or []),
         },
-        "account": _s(spec, "account"),
+        "account": row.account,
     }
 
 

@@ -67,15 +67,17 @@ def visible_product(request: Request, name: str) -> Product:
 
 
 def product_reply(product: Product) -> dict[str, Any]:
+    return _product_reply(
+        product.name, product.display_name, product.visibility, product.description
+    )
+
+
+def _product_reply(
+    name: str, display_name: str, visibility: str, description: str
+) -> dict[str, Any]:
     return {
-        "name": product.display_name or product.name,
-        "git": {
-            "gitlab": {
-                "path": product.name,
-                "visibility": product.visibility,
-                "description": product.description,
-            }
-        },
+        "name": display_name or name,
+        "git": {"gitlab": {"path": name, "visibility": visibility, "description": description}},
     }
 
 
@@ -89,7 +91,9 @@ class ProductListView(APIView):
         responses={200: dict, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        items = [product_reply(p) for p in permissions.products_visible_to(request.user)]
+        columns = ("name", "display_name", "visibility", "description")
+        rows = permissions.products_visible_to(request.user).values_list(*columns)
+        items = [_product_reply(*row) for row in rows]
         selector = request.query_params.get("field_selector")
         return Response({"items": apply_field_selector(items, selector, PRODUCT_SELECTORS)})
 
@@ -163,7 +167,12 @@ KIND_APIS: dict[str, KindApi] = {
         model=Environment,
         body=bodies.EnvironmentBodySerializer,
         to_spec=lambda body, repos: codecs.environment_spec(body),
-        to_reply=lambda product, row, repos: codecs.environment_reply(product, row.name, row.spec),
+        to_reply=lambda product, row, repos: {
+            "product": product,
+            "name": row.name,
+            "cluster": row.cluster,
+            "env_type": row.env_type,
+        },
         selectors={
             "cluster": Selector(lambda r: r["cluster"], exact=False),
             "env_type": Selector(lambda r: r["env_type"], exact=False),
@@ -176,7 +185,11 @@ KIND_APIS: dict[str, KindApi] = {
         model=Project,
         body=bodies.ProjectBodySerializer,
         to_spec=lambda body, repos: codecs.project_spec(body),
-        to_reply=lambda product, row, repos: codecs.project_reply(product, row.name, row.spec),
+        to_reply=lambda product, row, repos: {
+            "product": product,
+            "name": row.name,
+            "language": row.language,
+        },
         selectors={"project_name": Selector(lambda r: r["name"], exact=False)},
         may_write=permissions.can_change_resources,
         operation="Project_%sProject",
@@ -200,7 +213,7 @@ KIND_APIS: dict[str, KindApi] = {
         model=CodeRepoBinding,
         body=bodies.CodeRepoBindingBodySerializer,
         to_spec=codecs.binding_spec,
-        to_reply=_spec_reply(codecs.binding_reply),
+        to_reply=codecs.binding_row_reply,
         selectors={
             "coderepo": Selector(lambda r: r["coderepo"], exact=False),
             "product": Selector(lambda r: r["product"], exact=False),
@@ -214,7 +227,7 @@ KIND_APIS: dict[str, KindApi] = {
         model=DeploymentRuntime,
         body=bodies.DeploymentRuntimeBodySerializer,
         to_spec=codecs.deployment_runtime_spec,
-        to_reply=_spec_reply(codecs.deployment_runtime_reply),
+        to_reply=codecs.deployment_runtime_row_reply,
         selectors={
             "projects_ref.in": Selector(lambda r: r["projects_ref"], exact=False),
             "manifest_source.code_repo": Selector(
@@ -261,6 +274,8 @@ class ResourceListView(APIView):
         product = visible_product(request, product_name)
         repos = repo_names(product)
         rows = self.api.model.objects.filter(product=product).order_by("name")
+        if self.api.kind != "ProjectPipelineRuntime":
+            rows = rows.defer("manifest", "problems")  # replies come from the columns
         items = [self.api.to_reply(product.name, row, repos) for row in rows]
         selector = request.query_params.get("field_selector")
         return Response({"items": apply_field_selector(items, selector, self.api.selectors)})

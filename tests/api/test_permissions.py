@@ -168,3 +168,17 @@ def test_bad_tokens_get_401_with_a_clear_message(db: None) -> None:
         "metadata": {},
     }
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_token_use_is_recorded_without_a_write_per_request(
+    alice: Any, api_client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    from nautes_portal.models import ApiToken
+
+    client = api_client_for(alice)
+    client.get("/api/v1/products")
+    first = ApiToken.objects.get(user=alice).last_used_at
+    assert first is not None
+    with django_assert_max_num_queries(2):  # token lookup + the (empty) product list
+        client.get("/api/v1/products")
+    assert ApiToken.objects.get(user=alice).last_used_at == first
