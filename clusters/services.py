@@ -206,7 +206,24 @@ def _write_cluster(
             diff=yaml_diff(path, before, content),
         )
         cluster_check_start(cluster=Cluster.objects.get(name=name), actor=actor)
+        if old is not None and _allow_lists(old.spec) != _allow_lists(cluster.spec):
+            _redeploy_on(name, actor)
     return SaveOutcome(commit_sha=sha, path=path, created=old is None)
+
+
+def _allow_lists(spec: dict[str, Any]) -> tuple[Any, Any]:
+    return (
+        spec.get("reservedNamespacesAllowedProducts"),
+        spec.get("productAllowedClusterResources"),
+    )
+
+
+def _redeploy_on(cluster_name: str, actor: Any) -> None:
+    """The AppProjects on a cluster carry its allow-lists: re-apply the runtimes there."""
+    from deployments.services import runtimes_redeploy_start
+
+    for env in Environment.objects.filter(cluster=cluster_name).select_related("product"):
+        runtimes_redeploy_start(product=env.product, actor=actor, environment=env.name)
 
 
 def _restore_secret(

@@ -76,3 +76,81 @@ class OperationStep(models.Model):
         if self.started_at and self.finished_at:
             return int((self.finished_at - self.started_at).total_seconds() * 1000)
         return None
+
+
+class RuntimeStatus(models.Model):
+    """What Argo CD last said about one DeploymentRuntime's Application, and where it is deployed.
+
+    One row per (product, runtime name). The collector (`deployments.status`) owns the status
+    columns and rewrites them in bulk every cycle; the deployer owns `deployed_cluster` and
+    `deployed_namespaces` (what the portal last applied, so that a runtime moved to another
+    cluster or namespace can be cleaned up where it was). The row outlives the index row of the
+    runtime until its removal operation finishes.
+    """
+
+    class Sync(models.TextChoices):
+        SYNCED = "Synced", "Synced"
+        OUT_OF_SYNC = "OutOfSync", "Out of sync"
+        UNKNOWN = "Unknown", "Unknown"
+
+    class Health(models.TextChoices):
+        HEALTHY = "Healthy", "Healthy"
+        PROGRESSING = "Progressing", "Progressing"
+        DEGRADED = "Degraded", "Degraded"
+        SUSPENDED = "Suspended", "Suspended"
+        MISSING = "Missing", "Missing"
+        UNKNOWN = "Unknown", "Unknown"
+
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.CASCADE, related_name="runtime_statuses"
+    )
+    runtime_name = models.CharField(max_length=253)
+    cluster = models.CharField(max_length=63, blank=True, default="", db_index=True)
+    environment = models.CharField(max_length=253, blank=True, default="")
+    application_found = models.BooleanField(
+        default=False, help_text="Whether Argo CD has the Application at all."
+    )
+    sync_status = models.CharField(max_length=16, blank=True, default="")
+    revision = models.CharField(max_length=255, blank=True, default="")
+    health_status = models.CharField(max_length=16, blank=True, default="")
+    health_message = models.TextField(blank=True, default="")
+    operation_phase = models.CharField(max_length=16, blank=True, default="")
+    operation_message = models.TextField(blank=True, default="")
+    operation = models.JSONField(
+        default=dict, blank=True, help_text="Last operation: times, revision, failed resources."
+    )
+    conditions = models.JSONField(default=list, blank=True)
+    resources = models.JSONField(default=list, blank=True)
+    history = models.JSONField(default=list, blank=True, help_text="Last 10 syncs, newest first.")
+    deployed_at = models.DateTimeField(null=True, blank=True, help_text="Last sync in history.")
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True, help_text="Last successful read.")
+    checked_at = models.DateTimeField(null=True, blank=True, help_text="Last attempt to read.")
+    reachable = models.BooleanField(default=False)
+    error = models.TextField(blank=True, default="")
+    source_version = models.CharField(
+        max_length=128,
+        blank=True,
+        default="",
+        help_text="uid/resourceVersion of the Application read: unchanged means nothing to map.",
+    )
+    deployed_cluster = models.CharField(max_length=63, blank=True, default="")
+    deployed_namespaces = models.JSONField(default=list, blank=True)
+    deployed_account = models.CharField(max_length=253, blank=True, default="")
+
+    class Meta:
+        ordering = ["product", "runtime_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "runtime_name"], name="runtimestatus_unique_runtime"
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = self.cluster or "?"
+        return f"{self.runtime_name} on {where}: {self.sync_status}/{self.health_status}"
+
+    @property
+    def known(self) -> bool:
+        """Whether the row reflects a successful read (else the status is unknown)."""
+        return self.reachable and self.read_at is not None

@@ -31,6 +31,7 @@ BACKOFF_SECONDS = (5, 30, 120)
 STEP_MODULES = (
     "products.provisioning",
     "clusters.health",
+    "deployments.deployer",
     "products.repo_provisioning",
 )
 

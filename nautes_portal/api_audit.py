@@ -34,6 +34,14 @@ class AuditEventSerializer(serializers.ModelSerializer):
         ]
 
 
+class AuditPageSerializer(serializers.Serializer):
+    """One page of events, newest first; follow `next` for older ones."""
+
+    items = AuditEventSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
 class AuditPagination(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 50
@@ -49,7 +57,7 @@ class AuditListView(APIView):
             OpenApiParameter("product", str, description="Only events of this product."),
             OpenApiParameter("kind", str, description="Only events of this resource kind."),
         ],
-        responses={200: AuditEventSerializer(many=True)},
+        responses={200: AuditPageSerializer},
     )
     def get(self, request: Request) -> Response:
         events = permissions.audit_events_visible_to(request.user)

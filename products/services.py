@@ -165,7 +165,13 @@ def resource_save(
     new = Resource(kind=kind, name=name, path=resource_path(kind, name, spec), spec=spec)
     old = state.get(kind, name)
     after = _checked_state(state, new, old=old, skip_check=skip_check)
-    return _write(product, host, kind, name, new, old, after, actor=actor, action="Save")
+    outcome = _write(product, host, kind, name, new, old, after, actor=actor, action="Save")
+    if kind == "DeploymentRuntime":
+        from deployments.services import runtime_deploy_start
+
+        # Queued after the commit: the save answers now, the operation log shows the deploy.
+        runtime_deploy_start(product=product, runtime_name=name, actor=actor)
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -315,7 +321,21 @@ def resource_delete(
     after = state.without(kind, name)
     if not skip_check:
         raise_problems(rules.check_global(after))
-    return _write(product, host, kind, name, None, old, after, actor=actor, action="Delete")
+    outcome = _write(product, host, kind, name, None, old, after, actor=actor, action="Delete")
+    if kind == "DeploymentRuntime":
+        from deployments.services import runtime_remove_start
+        from products.manifests import index_fields
+
+        fields = index_fields(kind, old.spec)
+        runtime_remove_start(
+            product=product,
+            runtime_name=name,
+            actor=actor,
+            environment=fields["destination_environment"],
+            namespaces=fields["destination_namespaces"],
+            account=fields["account"],
+        )
+    return outcome
 
 
 # ---- Code repositories (a Git project plus a manifest) -------------------------

@@ -1,5 +1,30 @@
-"""API routes for runtime deployment status (filled in below)."""
+"""API routes for runtime deployment status (portal extensions)."""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from deployments.api import status_views as views
+
+urlpatterns = [
+    path(
+        "products/<str:product_name>/status",
+        views.ProductStatusView.as_view(),
+        name="product-status",
+    ),
+    path(
+        "products/<str:product_name>/deploymentruntimes/<str:name>/status",
+        views.RuntimeStatusView.as_view(),
+        name="runtime-status-api",
+    ),
+    path(
+        "products/<str:product_name>/deploymentruntimes/<str:name>/sync",
+        views.RuntimeSyncView.as_view(),
+        name="runtime-sync-api",
+    ),
+    path(
+        "products/<str:product_name>/deploymentruntimes/<str:name>/reapply",
+        views.RuntimeReapplyView.as_view(),
+        name="runtime-reapply-api",
+    ),
+]

@@ -52,6 +52,14 @@ class OperationSerializer(serializers.ModelSerializer):
         ]
 
 
+class OperationPageSerializer(serializers.Serializer):
+    """One page of operations, newest first; follow `next` for older ones."""
+
+    items = OperationSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
 class OperationPagination(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 50
@@ -76,7 +84,7 @@ class OperationListView(APIView):
             OpenApiParameter("product", str, description="Only operations of this product."),
             OpenApiParameter("status", str, description="pending, running, succeeded or failed."),
         ],
-        responses={200: OperationSerializer(many=True)},
+        responses={200: OperationPageSerializer},
     )
     def get(self, request: Request) -> Response:
         operations = permissions.operations_visible_to(request.user).prefetch_related("steps")

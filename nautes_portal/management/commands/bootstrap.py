@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from clusters.services import tenant_repository, tenant_sync
+from deployments.status import install_status_schedule
 from nautes_portal.integrations import git_host
 from products.tasks import install_schedules
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         tenant_sync(repo=tenant_repository(git_host()))
         install_schedules()
+        install_status_schedule()
         user_model = get_user_model()
         if user_model.objects.filter(is_superuser=True).exists():
             return

@@ -1,0 +1,235 @@
+"""Starting deployments, removals and syncs of DeploymentRuntimes; refreshing their status.
+
+The lead's product services call `runtime_deploy_start` after every committed save of a
+DeploymentRuntime and `runtime_remove_start` after a delete. Both only record and queue an
+operation (`deployments.deployer` holds the steps); nothing here waits for a cluster, except
+`runtime_refresh_status`, which reads one Application with a short timeout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clusters.models import Cluster
+from deployments import desired
+from deployments.deployer import (
+    RUNTIME_DEPLOY,
+    RUNTIME_REMOVE,
+    RUNTIME_SYNC,
+    DeployError,
+    cluster_of,
+)
+from deployments.models import Operation, RuntimeStatus
+from deployments.operations import operation_create, operation_enqueue, operation_run
+from deployments.status import status_refresh_runtime
+from nautes_portal.audit import audit_record
+from nautes_portal.errors import Conflict, NotFound
+from products.models import DeploymentRuntime, Environment, Product
+
+KIND = "DeploymentRuntime"
+# AuditEvent.Action has save/delete/sync only: every runtime action is audited as "sync" and
+# told apart by its message (the lead may add "reapply"/"refresh" choices and switch these).
+AUDIT_SYNC = AUDIT_REAPPLY = AUDIT_REFRESH = "sync"
+
+
+def _start(
+    kind: str, *, product: Product, target: str, params: dict[str, Any], actor: Any, inline: bool
+) -> Operation:
+    operation = operation_create(
+        kind=kind, target=target, params=params, actor=actor, product=product
+    )
+    if inline:
+        return operation_run(operation.pk)
+    operation_enqueue(operation)
+    return operation
+
+
+def _params(product: Product, runtime_name: str, cluster_name: str) -> dict[str, Any]:
+    return {
+        "product": product.name,
+        "product_pk": product.pk,
+        "product_id": product.resource_name,
+        "runtime": runtime_name,
+        "cluster": cluster_name,
+    }
+
+
+def _runtime(product: Product, runtime_name: str) -> DeploymentRuntime:
+    runtime = DeploymentRuntime.objects.filter(product=product, name=runtime_name).first()
+    if runtime is None:
+        raise NotFound(
+            f"deployment runtime {runtime_name} is not found in product {product.name}",
+            reason="RUNTIME_NOT_FOUND",
+        )
+    return runtime
+
+
+def _target_cluster(product: Product, runtime: DeploymentRuntime) -> str:
+    """The runtime's cluster name now, or "" when it cannot be resolved (the step says why)."""
+    try:
+        return cluster_of(product, runtime).name
+    except DeployError:
+        return ""
+
+
+def runtime_deploy_start(
+    *, product: Product, runtime_name: str, actor: Any, inline: bool = False
+) -> Operation:
+    """Queue `runtime.deploy` for a runtime of the index (its cluster resolved from its
+    environment). When the portal deployed it on another cluster before, that cluster is
+    cleaned up by a `runtime.remove` queued first."""
+    runtime = _runtime(product, runtime_name)
+    cluster_name = _target_cluster(product, runtime)
+    previous = RuntimeStatus.objects.filter(product=product, runtime_name=runtime_name).first()
+    # Only once the new cluster is known: an environment pointing at an unregistered cluster
+    # must not take the runtime down where it runs now.
+    if (
+        previous is not None
+        and cluster_name
+        and previous.deployed_cluster not in ("", cluster_name)
+    ):
+        runtime_remove_start(
+            product=product,
+            runtime_name=runtime_name,
+            cluster_name=previous.deployed_cluster,
+            namespaces=previous.deployed_namespaces,
+            account=previous.deployed_account,
+            actor=actor,
+            inline=inline,
+        )
+    return _start(
+        RUNTIME_DEPLOY,
+        product=product,
+        target=f"{product.name}/{runtime_name}",
+        params=_params(product, runtime_name, cluster_name),
+        actor=actor,
+        inline=inline,
+    )
+
+
+def runtimes_redeploy_start(
+    *, product: Product, actor: Any, environment: str | None = None
+) -> list[Operation]:
+    """Queue `runtime.deploy` for every runtime of the product (or of one environment): after
+    an environment moved to another cluster, or a cluster's product rules changed."""
+    names = DeploymentRuntime.objects.filter(product=product)
+    if environment is not None:
+        names = names.filter(destination_environment=environment)
+    return [
+        runtime_deploy_start(product=product, runtime_name=name, actor=actor)
+        for name in names.order_by("name").values_list("name", flat=True)
+    ]
+
+
+def runtime_remove_start(
+    *,
+    product: Product,
+    runtime_name: str,
+    actor: Any,
+    cluster_name: str = "",
+    environment: str = "",
+    namespaces: list[str] | None = None,
+    account: str = "",
+    inline: bool = False,
+) -> Operation | None:
+    """Queue `runtime.remove`; works after the runtime's index row is gone.
+
+    Pass what the deleted runtime said (`environment`, `namespaces`, `account`, or directly
+    `cluster_name`); what is missing comes from the portal's deployment record. Returns None
+    when the runtime was never placed on any known cluster (nothing to remove).
+    """
+    record = RuntimeStatus.objects.filter(product=product, runtime_name=runtime_name).first()
+    if not cluster_name and environment:
+        cluster_name = (
+            Environment.objects.filter(product=product, name=environment)
+            .values_list("cluster", flat=True)
+            .first()
+            or ""
+        )
+    if not cluster_name and record is not None:
+        cluster_name = record.deployed_cluster or record.cluster
+    if not cluster_name or not Cluster.objects.filter(name=cluster_name).exists():
+        if (
+            record is not None
+            and not DeploymentRuntime.objects.filter(product=product, name=runtime_name).exists()
+        ):
+            record.delete()
+        return None
+    if not namespaces and record is not None and record.deployed_cluster == cluster_name:
+        namespaces = record.deployed_namespaces
+    if not account and record is not None and record.deployed_cluster == cluster_name:
+        account = record.deployed_account
+    params = {
+        **_params(product, runtime_name, cluster_name),
+        "namespaces": list(desired.runtime_namespaces(runtime_name, namespaces)),
+        "account": desired.runtime_account(runtime_name, account),
+    }
+    return _start(
+        RUNTIME_REMOVE,
+        product=product,
+        target=f"{product.name}/{runtime_name} on {cluster_name}",
+        params=params,
+        actor=actor,
+        inline=inline,
+    )
+
+
+def runtime_sync_now(
+    *, product: Product, runtime_name: str, actor: Any, inline: bool = False
+) -> Operation:
+    """Queue `runtime.sync`: set `operation.sync` on the runtime's Application (audited)."""
+    runtime = _runtime(product, runtime_name)
+    cluster_name = cluster_of_or_conflict(product, runtime).name
+    params = {
+        **_params(product, runtime_name, cluster_name),
+        "username": actor.get_username() if getattr(actor, "is_authenticated", False) else "",
+    }
+    audit_record(
+        actor=actor, action=AUDIT_SYNC, kind=KIND, name=runtime_name, product=product,
+        message=f"sync now requested on cluster {cluster_name}",
+    )  # fmt: skip
+    return _start(
+        RUNTIME_SYNC,
+        product=product,
+        target=f"{product.name}/{runtime_name}",
+        params=params,
+        actor=actor,
+        inline=inline,
+    )
+
+
+def runtime_reapply(
+    *, product: Product, runtime_name: str, actor: Any, inline: bool = False
+) -> Operation:
+    """Apply the runtime's objects again (audited): the same operation as after a save."""
+    operation = runtime_deploy_start(
+        product=product, runtime_name=runtime_name, actor=actor, inline=inline
+    )
+    audit_record(
+        actor=actor, action=AUDIT_REAPPLY, kind=KIND, name=runtime_name, product=product,
+        message=f"re-apply requested (operation {operation.pk})",
+    )  # fmt: skip
+    return operation
+
+
+def runtime_refresh_status(
+    *, product: Product, runtime_name: str, actor: Any = None
+) -> RuntimeStatus:
+    """Read the runtime's Application now and store its status (an unreachable cluster is
+    recorded on the row, not raised)."""
+    runtime = _runtime(product, runtime_name)
+    cluster = cluster_of_or_conflict(product, runtime)
+    status = status_refresh_runtime(product, runtime_name, cluster)
+    if actor is not None:
+        audit_record(
+            actor=actor, action=AUDIT_REFRESH, kind=KIND, name=runtime_name, product=product,
+            message=f"status refreshed from cluster {cluster.name}",
+        )  # fmt: skip
+    return status
+
+
+def cluster_of_or_conflict(product: Product, runtime: DeploymentRuntime) -> Cluster:
+    try:
+        return cluster_of(product, runtime)
+    except DeployError as exc:
+        raise Conflict(exc.message) from None

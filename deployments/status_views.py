@@ -1,0 +1,197 @@
+"""Deployment status pages: the product matrix, one runtime, and the cross-product overview.
+
+Every page reads the status table only (the collector's last reading) and polls itself with
+htmx every 10 s, swapping a partial; without JavaScript the links and forms still work. The
+buttons (refresh status, sync now, re-apply) are POST forms for Developer+ and are audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from clusters.models import Cluster
+from deployments import desired
+from deployments.models import Operation
+from deployments.selectors import age_text, deployment_overview, product_matrix, runtime_view
+from deployments.services import runtime_reapply, runtime_refresh_status, runtime_sync_now
+from deployments.status import explain
+from nautes_portal import permissions
+from nautes_portal.errors import NautesError
+from products.models import DeploymentRuntime, Product
+
+POLL = "every 10s"
+
+
+def _product(request: HttpRequest, name: str) -> Product:
+    product = permissions.products_visible_to(request.user).filter(name=name).first()
+    if product is None:
+        raise Http404("No such product.")
+    return product
+
+
+def _runtime(product: Product, name: str) -> DeploymentRuntime:
+    runtime = DeploymentRuntime.objects.filter(product=product, name=name).first()
+    if runtime is None:
+        raise Http404("No such deployment runtime.")
+    return runtime
+
+
+def _render(request: HttpRequest, template: str, partial: str, context: dict[str, Any]) -> Any:
+    """The page, or only its polled partial for htmx requests."""
+    context["poll"] = POLL
+    return render(request, f"{template}#{partial}" if request.htmx else template, context)
+
+
+@require_GET
+@login_required
+def product_deployments(request: HttpRequest, name: str) -> HttpResponse:
+    product = _product(request, name)
+    matrix = product_matrix(product)
+    oldest = matrix.oldest_read
+    context = {
+        "product": product,
+        "matrix": matrix,
+        "oldest_age": age_text(timezone.now(), oldest) if oldest else "",
+    }
+    return _render(request, "deployments/product_deployments.html", "matrix", context)
+
+
+def _resource_tree(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Resources grouped by namespace, then kind (cluster-scoped ones first)."""
+    tree: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for item in resources:
+        kinds = tree.setdefault(item.get("namespace") or "", {})
+        kinds.setdefault(item.get("kind") or "?", []).append(item)
+    return [
+        {
+            "namespace": namespace,
+            "kinds": [
+                {"kind": kind, "items": sorted(items, key=lambda i: i.get("name") or "")}
+                for kind, items in sorted(kinds.items())
+            ],
+        }
+        for namespace, kinds in sorted(tree.items())
+    ]
+
+
+def _argocd_link(cluster_name: str, runtime: str) -> str:
+    """The Argo CD UI page of the Application, when the cluster declares the Argo CD host."""
+    cluster = Cluster.objects.filter(name=cluster_name).only("components_list").first()
+    if cluster is None:
+        return ""
+    deployment = (cluster.components_list or {}).get("deployment") or {}
+    host = (deployment.get("additions") or {}).get("host")
+    if not host:
+        return ""
+    namespace = desired.argocd_namespace(cluster.components_list)
+    return f"https://{host}/applications/{namespace}/{runtime}"
+
+
+@require_GET
+@login_required
+def runtime_page(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
+    product = _product(request, name)
+    row = _runtime(product, runtime)
+    view = runtime_view(product, row)
+    status = view.status
+    target = f"{product.name}/{runtime}"
+    operations = list(
+        Operation.objects.filter(product=product, kind__startswith="runtime.")
+        .filter(Q(target=target) | Q(target__startswith=f"{target} on "))
+        .order_by("-created_at", "-id")[:5]
+    )
+    context = {
+        "product": product,
+        "runtime": row,
+        "view": view,
+        "status": status,
+        "explanation": explain(status) if status else ["The status has not been read yet."],
+        "tree": _resource_tree(status.resources if status else []),
+        "operations": operations,
+        "can_change": permissions.can_change_resources(request.user, product),
+        "argocd_link": _argocd_link(status.cluster, runtime) if status and status.cluster else "",
+    }
+    return _render(request, "deployments/runtime_status.html", "runtime", context)
+
+
+def _act(request: HttpRequest, name: str, runtime: str) -> tuple[Product, str]:
+    product = _product(request, name)
+    _runtime(product, runtime)
+    if not permissions.can_change_resources(request.user, product):
+        raise PermissionDenied("You may not change the runtimes of this product.")
+    return product, reverse("runtime-status", args=[product.name, runtime])
+
+
+@require_POST
+@login_required
+def runtime_refresh_view(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
+    product, back = _act(request, name, runtime)
+    try:
+        status = runtime_refresh_status(product=product, runtime_name=runtime, actor=request.user)
+    except NautesError as exc:
+        messages.error(request, exc.message)
+    else:
+        if status.reachable:
+            messages.success(request, "Status read from the cluster just now.")
+        else:
+            messages.error(request, f"The cluster could not be read: {status.error}")
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def runtime_sync_view(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
+    product, back = _act(request, name, runtime)
+    try:
+        operation = runtime_sync_now(product=product, runtime_name=runtime, actor=request.user)
+    except NautesError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Sync requested (operation {operation.pk}).")
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def runtime_reapply_view(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
+    product, back = _act(request, name, runtime)
+    try:
+        operation = runtime_reapply(product=product, runtime_name=runtime, actor=request.user)
+    except NautesError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Re-apply started (operation {operation.pk}).")
+    return redirect(back)
+
+
+@require_GET
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    data = deployment_overview(request.user, page=page)
+    now = timezone.now()
+    context = {
+        "overview": data,
+        "rows": [
+            {"summary": s, "age": age_text(now, s.oldest_read) if s.oldest_read else ""}
+            for s in data.products
+        ],
+        "attention": [
+            {"status": s, "age": age_text(now, s.read_at) if s.read_at else ""}
+            for s in data.attention
+        ],
+    }
+    return _render(request, "deployments/overview.html", "overview", context)
