@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from nautes_portal import permissions
 from nautes_portal.models import AuditEvent
+from products.api.views import ERRORS
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -57,7 +58,7 @@ class AuditListView(APIView):
             OpenApiParameter("product", str, description="Only events of this product."),
             OpenApiParameter("kind", str, description="Only events of this resource kind."),
         ],
-        responses={200: AuditPageSerializer},
+        responses={200: AuditPageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         events = permissions.audit_events_visible_to(request.user)

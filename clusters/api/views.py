@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from nautes_portal.api_common import Selector, apply_field_selector
 from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.vault import secret_store
+from products.api import replies
 from products.api.views import ERRORS, FIELD_SELECTOR, SKIP_CHECK, MessageReply
 
 CLUSTER_SELECTORS = {
@@ -39,7 +40,7 @@ class ClusterListView(APIView):
     @extend_schema(
         operation_id="Cluster_ListClusters",
         parameters=[FIELD_SELECTOR],
-        responses={200: dict, **ERRORS},
+        responses={200: replies.items_of(replies.ClusterReply), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         _require_view(request)
@@ -49,7 +50,9 @@ class ClusterListView(APIView):
 
 
 class ClusterDetailView(APIView):
-    @extend_schema(operation_id="Cluster_GetCluster", responses={200: dict, **ERRORS})
+    @extend_schema(
+        operation_id="Cluster_GetCluster", responses={200: replies.ClusterReply, **ERRORS}
+    )
     def get(self, request: Request, cluster_name: str) -> Response:
         _require_view(request)
         cluster = Cluster.objects.filter(name=cluster_name).first()
@@ -119,7 +122,8 @@ class ClusterHealthView(APIView):
     """Portal extension: the last check's findings, and a way to run a new check."""
 
     @extend_schema(
-        operation_id="Cluster_GetClusterHealth", responses={200: ClusterHealthSerializer}
+        operation_id="Cluster_GetClusterHealth",
+        responses={200: ClusterHealthSerializer, **ERRORS},
     )
     def get(self, request: Request, cluster_name: str) -> Response:
         _require_view(request)
@@ -131,7 +135,17 @@ class ClusterHealthView(APIView):
         )
         return Response(ClusterHealthSerializer(health).data)
 
-    @extend_schema(operation_id="Cluster_CheckCluster", request=None, responses={202: dict})
+    @extend_schema(
+        operation_id="Cluster_CheckCluster",
+        request=None,
+        responses={
+            202: inline_serializer(
+                "ClusterCheckReply",
+                {"message": serializers.CharField(), "operation": serializers.IntegerField()},
+            ),
+            **ERRORS,
+        },
+    )
     def post(self, request: Request, cluster_name: str) -> Response:
         if not permissions.can_manage_clusters(request.user):
             raise PermissionDenied(

@@ -13,6 +13,7 @@ from deployments.models import Operation, OperationStep
 from deployments.operations import operation_retry
 from nautes_portal import permissions
 from nautes_portal.errors import NotFound, PermissionDenied
+from products.api.views import ERRORS
 
 
 class OperationStepSerializer(serializers.ModelSerializer):
@@ -84,7 +85,7 @@ class OperationListView(APIView):
             OpenApiParameter("product", str, description="Only operations of this product."),
             OpenApiParameter("status", str, description="pending, running, succeeded or failed."),
         ],
-        responses={200: OperationPageSerializer},
+        responses={200: OperationPageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         operations = permissions.operations_visible_to(request.user).prefetch_related("steps")
@@ -104,14 +105,18 @@ class OperationListView(APIView):
 
 
 class OperationDetailView(APIView):
-    @extend_schema(operation_id="Operation_GetOperation", responses={200: OperationSerializer})
+    @extend_schema(
+        operation_id="Operation_GetOperation", responses={200: OperationSerializer, **ERRORS}
+    )
     def get(self, request: Request, operation_id: int) -> Response:
         return Response(OperationSerializer(visible_operation(request, operation_id)).data)
 
 
 class OperationRetryView(APIView):
     @extend_schema(
-        operation_id="Operation_RetryOperation", request=None, responses={202: OperationSerializer}
+        operation_id="Operation_RetryOperation",
+        request=None,
+        responses={202: OperationSerializer, **ERRORS},
     )
     def post(self, request: Request, operation_id: int) -> Response:
         operation = visible_operation(request, operation_id)

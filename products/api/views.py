@@ -26,7 +26,7 @@ from nautes_portal.api_common import Selector, apply_field_selector, insecure_sk
 from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
 from nautes_portal.integrations import git_host
 from products import services
-from products.api import codecs
+from products.api import codecs, replies
 from products.api import serializers as bodies
 from products.models import (
     CodeRepo,
@@ -55,7 +55,7 @@ FIELD_SELECTOR = OpenApiParameter(
 SKIP_CHECK = OpenApiParameter(
     "insecure_skip_check", bool, description="Skip the product-wide (global) validation."
 )
-ERRORS = {code: OpenApiResponse(ErrorReply) for code in (400, 401, 403, 404, 409)}
+ERRORS = {code: OpenApiResponse(ErrorReply) for code in (400, 401, 403, 404, 409, 502, 503)}
 
 
 def visible_product(request: Request, name: str) -> Product:
@@ -88,7 +88,7 @@ class ProductListView(APIView):
     @extend_schema(
         operation_id="Product_ListProducts",
         parameters=[FIELD_SELECTOR],
-        responses={200: dict, **ERRORS},
+        responses={200: replies.items_of(replies.ProductReply), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         columns = ("name", "display_name", "visibility", "description")
@@ -99,7 +99,9 @@ class ProductListView(APIView):
 
 
 class ProductDetailView(APIView):
-    @extend_schema(operation_id="Product_GetProduct", responses={200: dict, **ERRORS})
+    @extend_schema(
+        operation_id="Product_GetProduct", responses={200: replies.ProductReply, **ERRORS}
+    )
     def get(self, request: Request, product_name: str) -> Response:
         return Response(product_reply(visible_product(request, product_name)))
 
@@ -153,6 +155,7 @@ class KindApi:
     selectors: dict[str, Selector]
     may_write: Callable[[Any, Product], bool]
     operation: str  # upstream operation id stem, e.g. "Environment_%sEnvironment"
+    reply: type[serializers.Serializer] = serializers.Serializer
 
 
 def _spec_reply(
@@ -179,6 +182,7 @@ KIND_APIS: dict[str, KindApi] = {
         },
         may_write=permissions.can_change_resources,
         operation="Environment_%sEnvironment",
+        reply=replies.EnvironmentReply,
     ),
     "projects": KindApi(
         kind="Project",
@@ -193,6 +197,7 @@ KIND_APIS: dict[str, KindApi] = {
         selectors={"project_name": Selector(lambda r: r["name"], exact=False)},
         may_write=permissions.can_change_resources,
         operation="Project_%sProject",
+        reply=replies.ProjectReply,
     ),
     "coderepos": KindApi(
         kind="CodeRepo",
@@ -207,6 +212,7 @@ KIND_APIS: dict[str, KindApi] = {
         },
         may_write=permissions.can_manage_repositories,
         operation="CodeRepo_%sCodeRepo",
+        reply=replies.CodeRepoReply,
     ),
     "coderepobindings": KindApi(
         kind="CodeRepoBinding",
@@ -221,6 +227,7 @@ KIND_APIS: dict[str, KindApi] = {
         },
         may_write=permissions.can_manage_repositories,
         operation="CodeRepoBinding_%sCodeRepoBinding",
+        reply=replies.CodeRepoBindingReply,
     ),
     "deploymentruntimes": KindApi(
         kind="DeploymentRuntime",
@@ -237,6 +244,7 @@ KIND_APIS: dict[str, KindApi] = {
         },
         may_write=permissions.can_change_resources,
         operation="Deploymentruntime_%sDeploymentRuntime",
+        reply=replies.DeploymentRuntimeReply,
     ),
     "projectpipelineruntimes": KindApi(
         kind="ProjectPipelineRuntime",
@@ -255,6 +263,7 @@ KIND_APIS: dict[str, KindApi] = {
         },
         may_write=permissions.can_change_resources,
         operation="ProjectPipelineRuntime_%sProjectPipelineRuntime",
+        reply=replies.ProjectPipelineRuntimeReply,
     ),
 }
 
@@ -405,7 +414,7 @@ def views_for(collection: str) -> tuple[type[APIView], type[APIView]]:
             "get": extend_schema(
                 operation_id=stem % "List" + "s",
                 parameters=[FIELD_SELECTOR],
-                responses={200: dict, **ERRORS},
+                responses={200: replies.items_of(api.reply), **ERRORS},
             )(list_get),
         },
     )
@@ -414,7 +423,9 @@ def views_for(collection: str) -> tuple[type[APIView], type[APIView]]:
         (ResourceDetailView,),
         {
             "api": api,
-            "get": extend_schema(operation_id=stem % "Get", responses={200: dict, **ERRORS})(get),
+            "get": extend_schema(operation_id=stem % "Get", responses={200: api.reply, **ERRORS})(
+                get
+            ),
             "post": extend_schema(
                 operation_id=stem % "Save",
                 request=api.body,

@@ -14,9 +14,8 @@ that product. Path parameters, and request body fields that name other objects, 
 towards those names (and existing operation ids) so that most requests reach real objects and
 get past "not found" validation instead of stopping at a 404 or 400.
 
-Checks: `not_a_server_error` and `response_schema_conformance`. Undocumented status codes are
-not checked (`status_code_conformance` is off) and free-form (`additionalProperties: {}`) response
-schemas accept anything; both are for the schema to tighten, not for this test.
+Checks: `not_a_server_error`, `response_schema_conformance` and `status_code_conformance`: every
+answer is documented, with its status code and its body's shape.
 """
 
 from __future__ import annotations
@@ -31,7 +30,10 @@ from django.db import close_old_connections
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from deployments.models import Operation
 from nautes_portal.models import ApiToken
@@ -235,7 +237,7 @@ def world(
     return {"Authorization": f"Bearer {token}"}
 
 
-CHECKS = [not_a_server_error, response_schema_conformance]
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 
 
 @schema.parametrize()
