@@ -166,11 +166,20 @@ def _with_references(body: dict[str, Any], missing: set[str]) -> st.SearchStrate
     )
 
 
-@pytest.fixture
-def wsgi_keeps_test_connection() -> Iterator[None]:
-    """Django's test client does this too: a request must not close the test's DB connection."""
+def keep_test_connection() -> None:
+    """A request must not close the test's DB connection (Django's test client does the same).
+
+    Called right before each fuzzed request: every test-client request in the set-up reconnects
+    the handler when it is done, and on PostgreSQL a closed connection ends the test's
+    transaction (SQLite's in-memory test database ignores the close, which hid this).
+    """
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
+
+
+@pytest.fixture
+def wsgi_keeps_test_connection() -> Iterator[None]:
+    keep_test_connection()
     try:
         yield
     finally:
@@ -242,4 +251,5 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 
 @schema.parametrize()
 def test_operation(case: schemathesis.Case, world: dict[str, str]) -> None:
+    keep_test_connection()
     case.call_and_validate(headers=world, checks=CHECKS)
