@@ -24,6 +24,8 @@ def gitlab_mode(settings: Any, fake_gitlab: FakeGitLab, secret_store: Any) -> Fa
     settings.GITLAB_URL = fake_gitlab.url
     settings.GITLAB_TOKEN = "portal-bot-token"
     settings.OIDC_OP_ISSUER = fake_gitlab.url
+    settings.NAUTES_CODEREPO_WEBHOOK_URL = "https://events.example.com/gitlab"
+    settings.GITLAB_WEBHOOK_SECRET = "hook-secret"
     fake_gitlab.create_group("nautes")
     fake_gitlab.create_project("nautes/tenant")
     for username, name in (
@@ -92,6 +94,12 @@ def test_main_process_in_gitlab(gitlab_mode: FakeGitLab) -> None:
         ("environments/env-dev", {"cluster": "cluster-dev", "env_type": "development"}),
         ("projects/api-server", {"language": "Go"}),
         ("coderepos/api-server", coderepo_body("api-server", project="api-server")),
+        ("projects/pipelines", {"language": "YAML"}),
+        ("coderepos/pipelines", coderepo_body("pipelines", project="pipelines")),
+        (
+            "coderepobindings/share-pipelines",
+            {"projects": ["api-server"], "permissions": "readonly", "coderepo": "pipelines"},
+        ),
         (
             "deploymentruntimes/dr-dev",
             {
@@ -126,6 +134,12 @@ def test_main_process_in_gitlab(gitlab_mode: FakeGitLab) -> None:
         assert secret_store().read(engine=location.engine, path=location.path)
     default_project = fake.project("nautes-labs/default.project")
     assert "main" in default_project.protected
+    hooks = list(repo_project.hooks.values())
+    assert [h.url for h in hooks] == ["https://events.example.com/gitlab"]
+    # The binding shares the pipelines repository with api-server: its readonly key is enabled.
+    shared = fake.project("nautes-labs/pipelines")
+    shared_titles = {fake.deploy_keys[key_id].title for key_id in shared.deploy_keys}
+    assert f"repo-{repo_project.id}-readonly" in shared_titles
     assert f"code-repos/repo-{repo_project.id}/repo-{repo_project.id}.yaml" in files
     env = yaml.safe_load(files["envs/env-dev.yaml"])
     assert env["spec"]["product"] == f"product-{group.id}"
@@ -151,14 +165,21 @@ def test_main_process_in_gitlab(gitlab_mode: FakeGitLab) -> None:
     # Delete in reverse order; the code repository's GitLab project goes with it.
     for path in (
         "deploymentruntimes/dr-dev",
+        "coderepobindings/share-pipelines",
         "coderepos/api-server",
+        "coderepos/pipelines",
         "projects/api-server",
+        "projects/pipelines",
         "environments/env-dev",
     ):
         response = alice.delete(f"/api/v1/products/nautes-labs/{path}")
         assert response.status_code == 200, (path, response.json())
     with pytest.raises(KeyError):
         fake.project("nautes-labs/api-server")
+    # Deleting the code repositories removed their secrets from Vault too.
+    for kind in ("readonly", "readwrite", "accesstoken-api"):
+        location = repo_secret_location(f"repo-{repo_project.id}", kind)
+        assert secret_store().read(engine=location.engine, path=location.path) is None
     assert alice.delete("/api/v1/products/nautes-labs").json() == {
         "message": "Successfully deleted"
     }
