@@ -166,6 +166,8 @@ def resource_save(
     old = state.get(kind, name)
     after = _checked_state(state, new, old=old, skip_check=skip_check)
     outcome = _write(product, host, kind, name, new, old, after, actor=actor, action="Save")
+    if kind == "CodeRepoBinding":
+        return _with_authorization(outcome, product=product, actor=actor, host=host)
     if kind == "DeploymentRuntime":
         from deployments.services import runtime_deploy_start
 
@@ -322,6 +324,8 @@ def resource_delete(
     if not skip_check:
         raise_problems(rules.check_global(after))
     outcome = _write(product, host, kind, name, None, old, after, actor=actor, action="Delete")
+    if kind == "CodeRepoBinding":
+        return _with_authorization(outcome, product=product, actor=actor, host=host)
     if kind == "DeploymentRuntime":
         from deployments.services import runtime_remove_start
         from products.manifests import index_fields
@@ -499,6 +503,16 @@ def coderepo_delete(
     )
     return SaveOutcome(
         commit_sha=outcome.commit_sha, path=outcome.path, created=False, warning=warning
+    )
+
+
+def _with_authorization(
+    outcome: SaveOutcome, *, product: Product, actor: Any, host: GitHost
+) -> SaveOutcome:
+    """A binding changed: deploy keys are shared anew (§5.6); a failure is a warning."""
+    warning = authorization_refresh(product=product, actor=actor, host=host)
+    return SaveOutcome(
+        commit_sha=outcome.commit_sha, path=outcome.path, created=outcome.created, warning=warning
     )
 
 

@@ -348,13 +348,7 @@ class ResourceDetailView(APIView):
                 host=git_host(),
                 skip_check=skip,
             )
-        warning = outcome.warning
-        if self.api.model is CodeRepoBinding:
-            warning = services.authorization_refresh(
-                product=product, actor=request.user, host=git_host()
-            )
-        message = f"Successfully saved {name} configuration"
-        return Response({"message": f"{message} {warning}".strip()})
+        return _reply(f"Successfully saved {name} configuration", outcome)
 
     def delete(self, request: Request, product_name: str, name: str) -> Response:
         product = self._writable_product(request, product_name)
@@ -376,13 +370,12 @@ class ResourceDetailView(APIView):
                 host=git_host(),
                 skip_check=skip,
             )
-        warning = outcome.warning
-        if self.api.model is CodeRepoBinding:
-            warning = services.authorization_refresh(
-                product=product, actor=request.user, host=git_host()
-            )
-        message = f"Successfully deleted {name} configuration"
-        return Response({"message": f"{message} {warning}".strip()})
+        return _reply(f"Successfully deleted {name} configuration", outcome)
+
+
+def _reply(message: str, outcome: services.SaveOutcome) -> Response:
+    """Upstream's `{"message"}`, with a provisioning warning appended as upstream does."""
+    return Response({"message": f"{message} {outcome.warning}".strip()})
 
 
 def views_for(collection: str) -> tuple[type[APIView], type[APIView]]:
