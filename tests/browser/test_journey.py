@@ -149,6 +149,10 @@ def test_main_process(
     assert DeploymentRuntime.objects.get(product=product).destination_environment == "dev"
     edit_with_preview(page)
     assert Environment.objects.get(product=product).env_type == "staging"
+    page.goto("/products/shop/deployments/")
+    expect(page.locator("h1")).to_contain_text("What is deployed where")
+    expect(page.locator("#matrix")).to_contain_text("cart-dev")
+    screenshot(page, "14-deployment-matrix")
 
 
 def test_the_wizard_works_without_javascript(page_without_js: Any, alice: Any) -> None:
