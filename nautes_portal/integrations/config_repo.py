@@ -42,6 +42,16 @@ class CommitConflict(Conflict):
 
     reason = "CONFLICT"
 
+    @classmethod
+    def moved(cls, expected: str | None, found: str | None) -> CommitConflict:
+        """The branch tip is `found`, not the `expected` one the change was based on."""
+        short = [sha[:12] if sha else "no commit" for sha in (expected, found)]
+        return cls(
+            "The configuration repository changed since it was read "
+            f"(expected {short[0]}, found {short[1]}); reload and try again.",
+            metadata={"expected": expected, "found": found},
+        )
+
 
 class RepositoryError(IntegrationError):
     """The Git backend failed (missing repository, corrupt object, git error)."""

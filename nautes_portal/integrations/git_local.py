@@ -195,14 +195,6 @@ class LocalConfigRepository:
         (obj,) = self._cat([f"{commit}:{path}"])
         return obj[1] if obj and obj[0] == "blob" else None
 
-    def _conflict(self, expected: str | None, found: str | None) -> CommitConflict:
-        short = [sha[:12] if sha else "no commit" for sha in (expected, found)]
-        return CommitConflict(
-            "The configuration repository changed since it was read "
-            f"(expected {short[0]}, found {short[1]}); reload and try again.",
-            metadata={"expected": expected, "found": found},
-        )
-
     def commit(
         self,
         *,
@@ -223,7 +215,7 @@ class LocalConfigRepository:
             validate_path(path)
         current = self._resolve(ref)
         if current != expected_parent:  # Cheap early refusal; update-ref below is authoritative.
-            raise self._conflict(expected_parent, current)
+            raise CommitConflict.moved(expected_parent, current)
         with tempfile.TemporaryDirectory(prefix="nautes-commit-") as tmp:
             index_env = {"GIT_INDEX_FILE": str(Path(tmp, "index"))}
             if expected_parent:
@@ -258,7 +250,7 @@ class LocalConfigRepository:
         if result.returncode != 0:
             found = self._resolve(ref)
             if found != expected_parent:
-                raise self._conflict(expected_parent, found)
+                raise CommitConflict.moved(expected_parent, found)
             raise _failure("update-ref", result)
         return new
 

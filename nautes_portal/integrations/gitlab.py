@@ -295,14 +295,6 @@ class GitLabConfigRepository:
             return None
         raise _unknown_revision(ref)
 
-    def _conflict(self, expected: str | None, found: str | None) -> CommitConflict:
-        short = [sha[:12] if sha else "no commit" for sha in (expected, found)]
-        return CommitConflict(
-            "The configuration repository changed since it was read "
-            f"(expected {short[0]}, found {short[1]}); reload and try again.",
-            metadata={"expected": expected, "found": found},
-        )
-
     def commit(
         self,
         *,
@@ -328,7 +320,7 @@ class GitLabConfigRepository:
             validate_path(path)
         current = self.head(branch)
         if current != expected_parent:
-            raise self._conflict(expected_parent, current)
+            raise CommitConflict.moved(expected_parent, current)
         existing = set(self._blob_paths(expected_parent)) if expected_parent else set()
         actions: list[dict[str, Any]] = []
         for path, content in sorted(changes.items()):
@@ -358,7 +350,7 @@ class GitLabConfigRepository:
                     raise
                 created = None
         if created is None:
-            raise self._conflict(expected_parent, self.head(branch))
+            raise CommitConflict.moved(expected_parent, self.head(branch))
         parents = tuple(created.attributes.get("parent_ids") or ())
         if parents != ((expected_parent,) if expected_parent else ()):
             logger.warning(
