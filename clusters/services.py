@@ -60,15 +60,9 @@ def tenant_repository(host: GitHost, *, actor: Any = None) -> ConfigRepository:
             changes={KUSTOMIZATION_PATH: clusters_kustomization([])},
             expected_parent=None,
             message="initial commit.",
-            author=commit_author(actor) if actor is not None else _portal_author(),
+            author=commit_author(actor),
         )
     return repo
-
-
-def _portal_author() -> Any:
-    from nautes_portal.integrations.config_repo import Author
-
-    return Author(name="Nautes portal", email="portal@nautes.local")
 
 
 def _tenant_state() -> TenantRepository:

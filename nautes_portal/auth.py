@@ -24,10 +24,6 @@ logger = logging.getLogger(__name__)
 _USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
 
 
-def oidc_issuer() -> str:
-    return identity_issuer()
-
-
 class GitLabOIDCBackend(OIDCAuthenticationBackend):
     """Authenticate GitLab (or any OIDC) users by subject; create their account on first login."""
 
@@ -41,13 +37,13 @@ class GitLabOIDCBackend(OIDCAuthenticationBackend):
         audiences = audience if isinstance(audience, list) else [audience]
         if settings.OIDC_RP_CLIENT_ID not in audiences:
             raise SuspiciousOperation("The ID token was not issued for this portal.")
-        if oidc_issuer() and str(payload.get("iss", "")).rstrip("/") != oidc_issuer():
+        if identity_issuer() and str(payload.get("iss", "")).rstrip("/") != identity_issuer():
             raise SuspiciousOperation("The ID token comes from an unexpected issuer.")
         return payload
 
     def filter_users_by_claims(self, claims: dict[str, Any]) -> QuerySet[Any]:
         return get_user_model().objects.filter(
-            oidc_identity__issuer=oidc_issuer(), oidc_identity__subject=str(claims["sub"])
+            oidc_identity__issuer=identity_issuer(), oidc_identity__subject=str(claims["sub"])
         )
 
     def create_user(self, claims: dict[str, Any]) -> Any:

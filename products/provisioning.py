@@ -71,21 +71,17 @@ def initial_commit(operation: Operation) -> str:
     repo = host.repository(project)
     if (head := repo.head()) is not None:
         return f"already initialised at {head[:8]}"
-    actor = _actor(operation)
-    author = commit_author(actor) if actor is not None else None
-    from nautes_portal.integrations.config_repo import Author
-
     sha = repo.commit(
         changes={KUSTOMIZATION_PATH: kustomization([])},
         expected_parent=None,
         message="initial commit.",
-        author=author or Author(name="Nautes portal", email="portal@nautes.local"),
+        author=commit_author(_actor(operation)),
     )
     return f"initial commit {sha[:8]}"
 
 
 def index_product(operation: Operation) -> str:
-    from products.services import product_sync
+    from products.services import product_git_fields, product_sync
 
     host = git_host()
     name = operation.params["name"]
@@ -96,15 +92,7 @@ def index_product(operation: Operation) -> str:
     try:
         with transaction.atomic():
             product, created = Product.objects.update_or_create(
-                name=name,
-                defaults={
-                    "group_id": group.id,
-                    "display_name": group.name,
-                    "visibility": group.visibility,
-                    "description": group.description,
-                    "repo_project_id": project.id,
-                    "repo_url": project.http_url,
-                },
+                name=name, defaults=product_git_fields(group, project)
             )
             if created and actor is not None:
                 Membership.objects.get_or_create(

@@ -17,6 +17,7 @@ from django.db import transaction
 from nautes_portal.audit import audit_record, yaml_diff
 from nautes_portal.errors import Conflict, NautesError, NotFound, RuleViolation
 from nautes_portal.integrations.config_repo import (
+    PORTAL_AUTHOR,
     Author,
     CommitConflict,
     ConfigRepository,
@@ -66,7 +67,9 @@ class SaveOutcome:
 
 
 def commit_author(actor: Any) -> Author:
-    """Commits are attributed to the acting user."""
+    """Commits are attributed to the acting user (the portal itself when there is none)."""
+    if actor is None:
+        return PORTAL_AUTHOR
     username = actor.get_username()
     name = actor.get_full_name() or username
     return Author(name=name, email=actor.email or f"{username}@users.noreply.nautes.local")
@@ -663,6 +666,18 @@ def product_sync(*, product: Product, repo: ConfigRepository, actor: Any = None)
     return True
 
 
+def product_git_fields(group: Any, project: GitProject) -> dict[str, Any]:
+    """The product row's columns that come from its Git group and `default.project`."""
+    return {
+        "group_id": group.id,
+        "display_name": group.name,
+        "visibility": group.visibility,
+        "description": group.description,
+        "repo_project_id": project.id,
+        "repo_url": project.http_url,
+    }
+
+
 def product_import(*, name: str, host: GitHost, actor: Any = None) -> Product:
     """Index an existing product group (e.g. one written by upstream Nautes)."""
     group = host.get_group(name)
@@ -670,15 +685,7 @@ def product_import(*, name: str, host: GitHost, actor: Any = None) -> Product:
     if group is None or project is None:
         raise NotFound(f"{name} is non product, missing metadata", reason="PROJECT_NOT_FOUND")
     product, _ = Product.objects.update_or_create(
-        name=name,
-        defaults={
-            "group_id": group.id,
-            "display_name": group.name,
-            "visibility": group.visibility,
-            "description": group.description,
-            "repo_project_id": project.id,
-            "repo_url": project.http_url,
-        },
+        name=name, defaults=product_git_fields(group, project)
     )
     product_sync(product=product, repo=host.repository(project), actor=actor)
     return product

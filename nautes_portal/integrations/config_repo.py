@@ -24,6 +24,10 @@ class Author:
     email: str
 
 
+# Commits the portal makes on its own behalf (first commits, when no user acts).
+PORTAL_AUTHOR = Author(name="Nautes portal", email="portal@nautes.local")
+
+
 @dataclass(frozen=True)
 class CommitInfo:
     """One commit of a config repository's history."""
