@@ -148,30 +148,28 @@ def runtime_refresh_view(request: HttpRequest, name: str, runtime: str) -> HttpR
     return redirect(back)
 
 
-@require_POST
-@login_required
-def runtime_sync_view(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
+def _start(request: HttpRequest, name: str, runtime: str, start: Any, done: str) -> HttpResponse:
+    """Start an operation on a runtime and report it on the page the user came from."""
     product, back = _act(request, name, runtime)
     try:
-        operation = runtime_sync_now(product=product, runtime_name=runtime, actor=request.user)
+        operation = start(product=product, runtime_name=runtime, actor=request.user)
     except NautesError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Sync requested (operation {operation.pk}).")
+        messages.success(request, f"{done} (operation {operation.pk}).")
     return redirect(back)
+
+
+@require_POST
+@login_required
+def runtime_sync_view(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
+    return _start(request, name, runtime, runtime_sync_now, "Sync requested")
 
 
 @require_POST
 @login_required
 def runtime_reapply_view(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
-    product, back = _act(request, name, runtime)
-    try:
-        operation = runtime_reapply(product=product, runtime_name=runtime, actor=request.user)
-    except NautesError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Re-apply started (operation {operation.pk}).")
-    return redirect(back)
+    return _start(request, name, runtime, runtime_reapply, "Re-apply started")
 
 
 @require_GET
