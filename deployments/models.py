@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, Q, Value, When
+
+# A status row is "known" when the Application was read and found: anything else is unknown.
+KNOWN = Q(reachable=True, read_at__isnull=False, application_found=True)
+# What the overview lists under "needs attention". One definition, computed by the database.
+NEEDS_ATTENTION = (
+    Q(reachable=False)
+    | Q(application_found=False, read_at__isnull=False)
+    | ~Q(health_status="Healthy")
+    | ~Q(sync_status="Synced")
+)
 
 
 class Operation(models.Model):
@@ -137,6 +148,36 @@ class RuntimeStatus(models.Model):
     deployed_cluster = models.CharField(max_length=63, blank=True, default="")
     deployed_namespaces = models.JSONField(default=list, blank=True)
     deployed_account = models.CharField(max_length=253, blank=True, default="")
+    # Derived by the database from the columns above, so that no writer can forget them and the
+    # overview counts and filters with plain columns (cheap SQL, cheap to build).
+    sync_state = models.GeneratedField(
+        expression=Case(
+            When(~KNOWN, then=Value("unknown")),
+            When(sync_status="Synced", then=Value("synced")),
+            default=Value("out_of_sync"),
+        ),
+        output_field=models.CharField(max_length=16),
+        db_persist=True,
+    )
+    health_state = models.GeneratedField(
+        expression=Case(
+            When(~KNOWN, then=Value("unknown")),
+            When(health_status="Healthy", then=Value("healthy")),
+            When(health_status__in=["Progressing", "Suspended"], then=Value("progressing")),
+            When(health_status__in=["Degraded", "Missing"], then=Value("degraded")),
+            default=Value("other"),
+        ),
+        output_field=models.CharField(max_length=16),
+        db_persist=True,
+    )
+    needs_attention = models.GeneratedField(
+        expression=Case(
+            When(NEEDS_ATTENTION, then=Value(True)),
+            default=Value(False),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["product", "runtime_name"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, QuerySet
 from django.utils import timezone
 
 from deployments.models import RuntimeStatus
@@ -23,7 +23,7 @@ from nautes_portal import permissions
 from products.models import DeploymentRuntime, Environment, Product, Project
 
 NO_PROJECT = ""  # the matrix row of runtimes that name no project
-ATTENTION_LIMIT = 50
+ATTENTION_LIMIT = 10  # the first ones by product and runtime; the page says when there are more
 
 
 def age_text(now: dt.datetime, moment: dt.datetime) -> str:
@@ -109,8 +109,14 @@ class Matrix:
     oldest_read: dt.datetime | None
 
 
-def _statuses(product: Product) -> dict[str, RuntimeStatus]:
-    return {s.runtime_name: s for s in RuntimeStatus.objects.filter(product=product)}
+# The large columns only the runtime page shows; lists leave them in the database.
+DETAIL_COLUMNS = ("operation", "resources", "history")
+MESSAGE_COLUMNS = ("conditions", "health_message", "operation_message", "error", "source_version")
+
+
+def _statuses(product: Product, *, defer: tuple[str, ...]) -> dict[str, RuntimeStatus]:
+    rows = RuntimeStatus.objects.filter(product=product).defer(*defer)
+    return {s.runtime_name: s for s in rows}
 
 
 def product_matrix(product: Product) -> Matrix:
@@ -125,7 +131,7 @@ def product_matrix(product: Product) -> Matrix:
         .order_by("name")
         .only("name", "destination_environment", "projects_ref")
     )
-    statuses = _statuses(product)
+    statuses = _statuses(product, defer=DETAIL_COLUMNS + MESSAGE_COLUMNS)
     column = {env.name: i for i, env in enumerate(environments)}
     rows = {name: _row(name, len(environments)) for name in projects}
     views = [_view(runtime, statuses, now) for runtime in runtimes]
@@ -177,7 +183,7 @@ def _mark_drift(cells: list[Cell]) -> None:
 def runtime_statuses(product: Product) -> list[RuntimeView]:
     """Every runtime of the product with its status row, by name (2 queries)."""
     now = timezone.now()
-    statuses = _statuses(product)
+    statuses = _statuses(product, defer=DETAIL_COLUMNS)
     runtimes = (
         DeploymentRuntime.objects.filter(product=product)
         .order_by("name")
@@ -212,6 +218,7 @@ class Overview:
     page: Page
     products: list[ProductSummary]
     attention: list[RuntimeStatus]
+    more_attention: bool  # more runtimes need attention than `attention` lists
 
 
 def _visible(user: Any) -> QuerySet[Product]:
@@ -227,62 +234,21 @@ def _indexed() -> Exists:
     )
 
 
-def deployment_overview(user: Any, *, page: int = 1, per_page: int = 100) -> Overview:
-    """The user's products (paged) with runtime counts, and runtimes needing attention."""
-    paginator = Paginator(_visible(user).only("name", "display_name", "group_id"), per_page)
-    current = paginator.get_page(page)
-    products = list(current.object_list)
-    ids = [p.pk for p in products]
-    counts = dict(
-        DeploymentRuntime.objects.filter(product_id__in=ids)
-        .values("product_id")
-        .annotate(n=Count("id"))
-        .values_list("product_id", "n")
+def _attention(user: Any) -> list[RuntimeStatus]:
+    """The first runtimes needing attention, by product then runtime name (one query).
+
+    Sorting every status row of every visible product would cost as much as the tenant is
+    large; instead the products are walked in name order and only the first ones having such a
+    runtime are read. ATTENTION_LIMIT + 1 rows lie within the first ATTENTION_LIMIT + 1 of them.
+    """
+    needing = RuntimeStatus.objects.filter(_indexed(), needs_attention=True)
+    first_products = (
+        _visible(user)
+        .filter(Exists(needing.filter(product_id=OuterRef("pk"))))
+        .values("pk")[: ATTENTION_LIMIT + 1]
     )
-    unknown = Q(reachable=False) | Q(read_at__isnull=True) | Q(application_found=False)
-    known = ~unknown
-    aggregates = {
-        row["product_id"]: row
-        for row in RuntimeStatus.objects.filter(_indexed(), product_id__in=ids)
-        .values("product_id")
-        .annotate(
-            synced=Count("id", filter=known & Q(sync_status="Synced")),
-            out_of_sync=Count("id", filter=known & ~Q(sync_status="Synced")),
-            healthy=Count("id", filter=known & Q(health_status="Healthy")),
-            progressing=Count(
-                "id", filter=known & Q(health_status__in=["Progressing", "Suspended"])
-            ),
-            degraded=Count("id", filter=known & Q(health_status__in=["Degraded", "Missing"])),
-            unknown=Count("id", filter=unknown),
-            last_change=Max("deployed_at"),
-            oldest_read=Min("read_at"),
-        )
-    }
-    summaries = []
-    for product in products:
-        row = aggregates.get(product.pk, {})
-        summaries.append(
-            ProductSummary(
-                product=product,
-                runtimes=counts.get(product.pk, 0),
-                synced=row.get("synced", 0),
-                out_of_sync=row.get("out_of_sync", 0),
-                healthy=row.get("healthy", 0),
-                progressing=row.get("progressing", 0),
-                degraded=row.get("degraded", 0),
-                unknown=row.get("unknown", 0),
-                last_change=row.get("last_change"),
-                oldest_read=row.get("oldest_read"),
-            )
-        )
-    attention = list(
-        RuntimeStatus.objects.filter(_indexed(), product__in=_visible(user))
-        .filter(
-            Q(reachable=False)
-            | Q(application_found=False, read_at__isnull=False)
-            | ~Q(health_status="Healthy")
-            | ~Q(sync_status="Synced")
-        )
+    return list(
+        needing.filter(product_id__in=first_products)
         .select_related("product")
         .only(
             "product__name",
@@ -296,6 +262,63 @@ def deployment_overview(user: Any, *, page: int = 1, per_page: int = 100) -> Ove
             "application_found",
             "operation_phase",
         )
-        .order_by("product__name", "runtime_name")[:ATTENTION_LIMIT]
+        .order_by("product__name", "runtime_name")[: ATTENTION_LIMIT + 1]
     )
-    return Overview(page=current, products=summaries, attention=attention)
+
+
+def _add_group(
+    summary: ProductSummary,
+    sync_state: str,
+    health_state: str,
+    n: int,
+    last_change: dt.datetime | None,
+    oldest_read: dt.datetime | None,
+) -> None:
+    """Count `n` status rows of one (sync state, health state) into the product's summary."""
+    if sync_state == "unknown":
+        summary.unknown += n
+    elif sync_state == "synced":
+        summary.synced += n
+    else:
+        summary.out_of_sync += n
+    if health_state in ("healthy", "progressing", "degraded"):
+        setattr(summary, health_state, getattr(summary, health_state) + n)
+    if last_change is not None and (
+        summary.last_change is None or last_change > summary.last_change
+    ):
+        summary.last_change = last_change
+    if oldest_read is not None and (
+        summary.oldest_read is None or oldest_read < summary.oldest_read
+    ):
+        summary.oldest_read = oldest_read
+
+
+def deployment_overview(user: Any, *, page: int = 1, per_page: int = 25) -> Overview:
+    """The user's products (paged) with runtime counts, and runtimes needing attention."""
+    paginator = Paginator(_visible(user).only("name", "display_name", "group_id"), per_page)
+    current = paginator.get_page(page)
+    products = list(current.object_list)
+    ids = [p.pk for p in products]
+    summaries = {p.pk: ProductSummary(product=p) for p in products}
+    for product_id, n in (
+        DeploymentRuntime.objects.filter(product_id__in=ids)
+        .values("product_id")
+        .annotate(n=Count("id"))
+        .values_list("product_id", "n")
+    ):
+        summaries[product_id].runtimes = n
+    groups = (
+        RuntimeStatus.objects.filter(_indexed(), product_id__in=ids)
+        .values_list("product_id", "sync_state", "health_state")
+        .annotate(n=Count("id"), last_change=Max("deployed_at"), oldest_read=Min("read_at"))
+        .order_by()
+    )
+    for product_id, sync_state, health_state, n, last_change, oldest_read in groups:
+        _add_group(summaries[product_id], sync_state, health_state, n, last_change, oldest_read)
+    attention = _attention(user)
+    return Overview(
+        page=current,
+        products=list(summaries.values()),
+        attention=attention[:ATTENTION_LIMIT],
+        more_attention=len(attention) > ATTENTION_LIMIT,
+    )

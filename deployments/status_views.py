@@ -27,6 +27,7 @@ from deployments.services import runtime_reapply, runtime_refresh_status, runtim
 from deployments.status import explain
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError
+from nautes_portal.paging import page_number, page_size
 from products.models import DeploymentRuntime, Product
 
 POLL = "every 10s"
@@ -175,20 +176,27 @@ def runtime_reapply_view(request: HttpRequest, name: str, runtime: str) -> HttpR
 @require_GET
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    data = deployment_overview(request.user, page=page)
+    data = deployment_overview(request.user, page=page_number(request), per_page=page_size(request))
     now = timezone.now()
+    # Links and ages are made here, once per row: the page is polled every 10 s by every user.
     context = {
         "overview": data,
         "rows": [
-            {"summary": s, "age": age_text(now, s.oldest_read) if s.oldest_read else ""}
+            {
+                "summary": s,
+                "url": reverse("product-deployments", args=[s.product.name]),
+                "age": age_text(now, s.oldest_read) if s.oldest_read else "",
+                "changed": age_text(now, s.last_change) if s.last_change else "",
+            }
             for s in data.products
         ],
         "attention": [
-            {"status": s, "age": age_text(now, s.read_at) if s.read_at else ""}
+            {
+                "status": s,
+                "url": reverse("product-deployments", args=[s.product.name]),
+                "runtime_url": reverse("runtime-status", args=[s.product.name, s.runtime_name]),
+                "age": age_text(now, s.read_at) if s.read_at else "",
+            }
             for s in data.attention
         ],
     }

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError, RuleViolation
 from nautes_portal.integrations import git_host
+from nautes_portal.paging import page_size
 from products import services
 from products.api import codecs
 from products.filters import FILTERS, ProductFilter
@@ -63,7 +64,6 @@ from products.models import (
     Project,
 )
 
-PAGE_SIZES = (25, 50, 100)
 OVERVIEW_ROWS = 10
 HISTORY_PAGE = 30
 SHA = re.compile(r"^[0-9a-f]{7,64}$")
@@ -96,12 +96,7 @@ def kind_ui(collection: str) -> KindUi:
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Page:
     """One page of `queryset`: a COUNT and a LIMIT/OFFSET query, whatever the table size."""
-    try:
-        size = int(request.GET.get("per_page", PAGE_SIZES[0]))
-    except ValueError:
-        size = PAGE_SIZES[0]
-    size = size if size in PAGE_SIZES else PAGE_SIZES[0]
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return Paginator(queryset, page_size(request)).get_page(request.GET.get("page"))
 
 
 def cell(value: Any) -> str:

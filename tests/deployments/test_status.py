@@ -560,7 +560,12 @@ def test_overview_and_matrix_use_a_fixed_number_of_queries(
     assert overview.page.paginator.count == 1000 and len(overview.products) == 100
     first = overview.products[0]
     assert (first.runtimes, first.synced, first.out_of_sync, first.degraded) == (10, 6, 4, 3)
-    assert len(overview.attention) == 50
+    assert len(overview.attention) == 10 and overview.more_attention
+    assert [(s.product.name, s.runtime_name) for s in overview.attention[:3]] == [
+        ("prod-0000", "dr-0"),
+        ("prod-0000", "dr-3"),
+        ("prod-0000", "dr-4"),
+    ]
 
     product = big_tenant[0]
     DeploymentRuntime.objects.bulk_create(
@@ -578,3 +583,65 @@ def test_overview_and_matrix_use_a_fixed_number_of_queries(
     assert matrix.runtimes == 2010
     assert [e.name for e in matrix.environments] == ["dev", "prod"]
     assert sum(len(c.runtimes) for row in matrix.rows for c in row.cells) == 2010
+
+
+# ---- The states the database derives ---------------------------------------------------------
+def expected_states(
+    reachable: bool, read: bool, found: bool, sync: str, health: str
+) -> tuple[str, str, bool]:
+    """The overview's rules, written out: unknown unless read and found; attention otherwise."""
+    known = reachable and read and found
+    sync_state = "unknown" if not known else "synced" if sync == "Synced" else "out_of_sync"
+    health_state = (
+        "unknown"
+        if not known
+        else {
+            "Healthy": "healthy",
+            "Progressing": "progressing",
+            "Suspended": "progressing",
+            "Degraded": "degraded",
+            "Missing": "degraded",
+        }.get(health, "other")
+    )
+    attention = not reachable or (not found and read) or health != "Healthy" or sync != "Synced"
+    return sync_state, health_state, attention
+
+
+def test_the_database_derives_the_overview_states_for_every_combination() -> None:
+    product = Product.objects.create(name="grid", group_id=77)
+    now = timezone.now()
+    combos = [
+        (reachable, read, found, sync, health)
+        for reachable in (True, False)
+        for read in (True, False)
+        for found in (True, False)
+        for sync in ("Synced", "OutOfSync", "Unknown", "")
+        for health in ("Healthy", "Progressing", "Suspended", "Degraded", "Missing", "Unknown", "")
+    ]
+    RuntimeStatus.objects.bulk_create(
+        RuntimeStatus(
+            product=product,
+            runtime_name=f"r-{i}",
+            reachable=reachable,
+            read_at=now if read else None,
+            application_found=found,
+            sync_status=sync,
+            health_status=health,
+        )
+        for i, (reachable, read, found, sync, health) in enumerate(combos)
+    )
+    derived = {
+        name: (sync_state, health_state, attention)
+        for name, sync_state, health_state, attention in RuntimeStatus.objects.values_list(
+            "runtime_name", "sync_state", "health_state", "needs_attention"
+        )
+    }
+    for i, combo in enumerate(combos):
+        assert derived[f"r-{i}"] == expected_states(*combo), combo
+
+    # A writer changing a column changes the derived state with it (no writer can forget it).
+    RuntimeStatus.objects.filter(runtime_name="r-0").update(health_status="Degraded")
+    row = RuntimeStatus.objects.values_list("health_state", "needs_attention").get(
+        runtime_name="r-0"
+    )
+    assert row == ("degraded", True)

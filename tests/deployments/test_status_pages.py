@@ -15,7 +15,7 @@ from clusters.models import Cluster
 from deployments.models import Operation, RuntimeStatus
 from deployments.status import status_fields
 from nautes_portal.models import AuditEvent
-from products.models import AccessLevel, Membership, Product
+from products.models import AccessLevel, DeploymentRuntime, Membership, Product
 from tests.deployments.test_deployer import cluster_dev, deploy, dr_dev_index  # noqa: F401
 from tests.deployments.test_status import DEGRADED_FAILED, SYNCED_HEALTHY, application
 from tests.fakes.kube_server import FakeKubeServer
@@ -100,6 +100,47 @@ def test_the_overview_lists_the_users_products_and_what_needs_attention(
     assert 'href="/products/nautes-labs/deployments/dr-dev/"' in html  # needs attention
     assert "secret-product" not in html
     assert "nautes-labs" not in browser("carol").get("/deployments/").content.decode()
+
+
+def test_the_overview_pages_like_the_lists_and_says_when_attention_is_cut(
+    product: Product,
+) -> None:
+    extra = Product.objects.bulk_create(
+        Product(name=f"extra-{i:02d}", group_id=500 + i) for i in range(30)
+    )
+    bob = Membership.objects.get(product=product, access_level=AccessLevel.REPORTER).user
+    Membership.objects.bulk_create(
+        Membership(user=bob, product=p, access_level=AccessLevel.REPORTER) for p in extra
+    )
+    client = browser("bob")
+    html = client.get("/deployments/").content.decode()
+    assert "1–25 of 31" in html and "extra-24" in html and "extra-25" not in html
+    assert "open a product for the rest" not in html  # one runtime needs attention: all shown
+    html = client.get("/deployments/?per_page=50&page=1").content.decode()
+    assert "1–31 of 31" in html and "nautes-labs" in html
+    assert "1–25 of 31" in client.get("/deployments/?per_page=7").content.decode()
+    second = client.get("/deployments/?page=2", HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-get="/deployments/?page=2"' in second and "26–31 of 31" in second
+
+    now = timezone.now()
+    RuntimeStatus.objects.bulk_create(
+        RuntimeStatus(
+            product=product,
+            runtime_name=f"dr-{i:02d}",
+            cluster="cluster-dev",
+            read_at=now,
+            checked_at=now,
+            reachable=False,
+        )
+        for i in range(12)
+    )
+    DeploymentRuntime.objects.bulk_create(
+        DeploymentRuntime(product=product, name=f"dr-{i:02d}", path=f"runtimes/dr-{i:02d}.yaml")
+        for i in range(12)
+    )
+    html = client.get("/deployments/").content.decode()
+    assert "The first 10 by product and runtime; open a product for the rest." in html
+    assert "dr-09/" in html and "dr-10/" not in html and "dr-dev/" not in html
 
 
 def test_non_members_get_404_everywhere(product: Product) -> None:
