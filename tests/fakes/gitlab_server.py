@@ -448,6 +448,7 @@ class FakeGitLab:
         self.deploy_keys: dict[int, DeployKey] = {}
         self.requests: list[LoggedRequest] = []
         self._faults: list[_Fault] = []
+        self._triggers: list[tuple[str, re.Pattern[str], Callable[[], None]]] = []
         self._ids = {kind: itertools.count(1) for kind in ("user", "group", "project", "other")}
         self._commit_counter = itertools.count()
         self._httpd: _HttpServer | None = None
@@ -605,6 +606,27 @@ class FakeGitLab:
                 _Fault(method.upper(), re.compile(path_regex), status, times, delay)
             )
 
+    @property
+    def armed(self) -> int:
+        """How many injected faults and triggers have not struck yet."""
+        with self.lock:
+            return len(self._faults) + len(self._triggers)
+
+    def after_next(self, method: str, path_regex: str, action: Callable[[], None]) -> None:
+        """Run `action` once, right after the next matching request is answered and before the
+        answer is sent: something else breaks at that very moment of a multi-step operation
+        (Vault is sealed, a worker dies...)."""
+        with self.lock:
+            self._triggers.append((method.upper(), re.compile(path_regex), action))
+
+    def _take_trigger(self, method: str, path: str) -> Callable[[], None] | None:
+        with self.lock:
+            for trigger in self._triggers:
+                if trigger[0] in ("*", method) and trigger[1].search(path):
+                    self._triggers.remove(trigger)
+                    return trigger[2]
+        return None
+
     # -- HTTP front end --
 
     def _take_fault(self, method: str, path: str) -> _Fault | None:
@@ -636,6 +658,9 @@ class FakeGitLab:
             self.requests.append(
                 LoggedRequest(method, path, query, username, response.status, body)
             )
+        action = self._take_trigger(method, path)
+        if action is not None:
+            action()
         self._write(handler, method, response)
 
     def _authenticate(self, handler: BaseHTTPRequestHandler) -> User | None:

@@ -565,6 +565,8 @@ class FakeKubeServer:
         self._resource_version = 0
         self._deny_rules: list[DenyRule] = []
         self._faults: list[_Fault] = []
+        self._vanish_after: tuple[str, re.Pattern[str]] | None = None
+        self._gone = False
         self._connections: set[socket.socket] = set()
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -687,6 +689,22 @@ class FakeKubeServer:
                 _Fault(method.upper(), re.compile(path_regex), status, times, message)
             )
 
+    def vanish_after(self, method: str, path_regex: str) -> None:
+        """Answer the next matching request, then drop every connection without an answer (a
+        cluster that disappears in the middle of a deployment) until `reappear()`."""
+        with self._lock:
+            self._vanish_after = (method.upper(), re.compile(path_regex))
+
+    def reappear(self) -> None:
+        """Serve again after `vanish_after` struck; the objects are as they were."""
+        with self._lock:
+            self._gone = False
+            self._vanish_after = None
+
+    @property
+    def gone(self) -> bool:
+        return self._gone
+
     def clear_requests(self) -> None:
         """Forget the request log."""
         with self._lock:
@@ -766,8 +784,21 @@ class FakeKubeServer:
             time.sleep(self.latency)
         parts = urlsplit(raw_path)
         query = parse_qs(parts.query, keep_blank_values=True)
-        status, payload = self._answer(method, parts.path, query, headers, body, peer_cert)
         with self._lock:
+            gone = self._gone
+        if gone:
+            status, payload = 0, None
+        else:
+            status, payload = self._answer(method, parts.path, query, headers, body, peer_cert)
+        with self._lock:
+            trigger = self._vanish_after
+            if (
+                not gone
+                and trigger
+                and trigger[0] in ("*", method)
+                and trigger[1].search(parts.path)
+            ):
+                self._gone, self._vanish_after = True, None
             self.requests.append(
                 RecordedRequest(
                     method, parts.path, query, headers.get("Content-Type") or "", status
