@@ -1,0 +1,1 @@
+"""Fault injection: failures in the middle of multi-step operations."""

@@ -1,0 +1,123 @@
+"""A runtime cluster that disappears in the middle of a deployment.
+
+The operation stops at the step the cluster stopped answering, says why, keeps what it did; a
+retry once the cluster is back completes with exactly the objects a clean deployment creates;
+removing the runtime, even while the deployment had failed half-way, leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from deployments.models import Operation
+from deployments.operations import operation_run
+from deployments.services import runtime_remove_start
+from nautes_portal.integrations.vault import repo_secret_location
+from products.models import DeploymentRuntime
+from tests.deployments.test_deployer import (
+    DEPLOY_KEY,
+    cluster_dev,  # noqa: F401
+    deploy,
+    dr_dev_index,
+    owned,
+)
+from tests.fakes.kube_server import FakeKubeServer
+
+pytestmark = pytest.mark.django_db
+
+APPPROJECT_CREATE = r"/apis/argoproj.io/v1alpha1/namespaces/argocd/appprojects$"
+
+
+@pytest.fixture
+def deploy_key(secret_store: Any) -> None:
+    location = repo_secret_location("repo-34", "readonly")
+    secret_store.write(
+        engine=location.engine, path=location.path, data={"deploykey": DEPLOY_KEY, "id": "7"}
+    )
+
+
+def steps(operation: Operation) -> list[tuple[str, str]]:
+    return [(s.name, s.status) for s in operation.steps.order_by("position")]
+
+
+# What deploying dr-dev creates (tests/deployments/test_deployer.py checks each object's body).
+DR_DEV_OBJECTS = {
+    ("namespaces", "", "product-12"),
+    ("namespaces", "", "dr-dev"),
+    ("rolebindings", "product-12", "product-12"),
+    ("serviceaccounts", "dr-dev", "dr-dev"),
+    ("rolebindings", "dr-dev", "dr-dev"),
+    ("appprojects", "argocd", "product-12"),
+    ("secrets", "argocd", "repo-34"),
+    ("applications", "argocd", "dr-dev"),
+}
+
+
+def test_a_cluster_gone_mid_deploy_fails_visibly_and_a_retry_completes(
+    cluster_dev: FakeKubeServer,  # noqa: F811
+    deploy_key: None,
+) -> None:
+    product = dr_dev_index()
+    cluster_dev.vanish_after("POST", APPPROJECT_CREATE)
+
+    failed = deploy(product)
+
+    assert cluster_dev.gone, "the cluster went away after the AppProject was created"
+    assert failed.status == Operation.Status.FAILED
+    assert steps(failed) == [
+        ("namespaces", "succeeded"),
+        ("rbac", "succeeded"),
+        ("appproject", "succeeded"),
+        ("credentials", "failed"),
+        ("application", "pending"),
+    ]
+    step = failed.steps.get(name="credentials")
+    assert step.error.startswith(f"The Kubernetes API server at {cluster_dev.url} could not be")
+    assert step.error.endswith("then try again."), step.error
+    assert failed.error.startswith("Ensure the repository credentials: ")
+    half = set(owned(cluster_dev))
+    assert ("appprojects", "argocd", "product-12") in half
+    assert ("applications", "argocd", "dr-dev") not in half
+
+    cluster_dev.reappear()
+    retried = operation_run(failed.pk)
+
+    assert retried.status == Operation.Status.SUCCEEDED, retried.error
+    attempts = dict(retried.steps.values_list("name", "attempts"))
+    assert attempts == {
+        "namespaces": 1,
+        "rbac": 1,
+        "appproject": 1,
+        "credentials": 2,
+        "application": 1,
+    }
+    # Exactly what a deployment that never failed creates: nothing twice, nothing missing.
+    assert set(owned(cluster_dev)) == DR_DEV_OBJECTS
+    assert deploy(product).status == Operation.Status.SUCCEEDED  # and it stays converged
+
+
+def test_removing_a_half_deployed_runtime_leaves_no_object_on_the_cluster(
+    cluster_dev: FakeKubeServer,  # noqa: F811
+    deploy_key: None,
+) -> None:
+    product = dr_dev_index()
+    cluster_dev.vanish_after("POST", APPPROJECT_CREATE)
+    assert deploy(product).status == Operation.Status.FAILED
+    assert owned(cluster_dev), "the failed deployment left objects behind so far"
+
+    # The user deletes the runtime while the cluster is still gone: the removal fails visibly.
+    DeploymentRuntime.objects.filter(product=product, name="dr-dev").delete()
+    removal = runtime_remove_start(
+        product=product, runtime_name="dr-dev", cluster_name="cluster-dev", actor=None, inline=True
+    )
+    assert removal is not None
+    assert removal.status == Operation.Status.FAILED
+    assert removal.steps.get(status="failed").error
+
+    cluster_dev.reappear()
+    retried = operation_run(removal.pk)
+
+    assert retried.status == Operation.Status.SUCCEEDED, retried.error
+    assert owned(cluster_dev) == {}, "no orphaned namespace, binding, project, secret or app"
