@@ -210,6 +210,14 @@ def _plan(
     return _Change(changes=changes, document=document, before=before, path=path)
 
 
+def _lock_commit_sha(product: Product) -> str:
+    """The commit the index is at, with the product row locked until the transaction ends: index
+    updates of one product happen one at a time (a no-op on SQLite, which locks the database)."""
+    return (
+        Product.objects.select_for_update().values_list("commit_sha", flat=True).get(pk=product.pk)
+    )
+
+
 def _write(
     product: Product,
     host: GitHost,
@@ -225,6 +233,7 @@ def _write(
     """Commit the file change plus the regenerated kustomization, then update the index."""
     plan = _plan(product, kind, name, new, old, after)
     repo = product_repository(product, host)
+    parent = product.commit_sha
     sha = _commit(
         product,
         repo,
@@ -233,14 +242,18 @@ def _write(
         actor=actor,
     )
     with transaction.atomic():
-        if new is not None and plan.document is not None:
-            from products.indexing import row_values
+        # The index is at `parent` (nobody else could commit on top of it), or already at `sha`
+        # (a sync read it first). Anything else is a later commit a sync imported, which holds
+        # this change: writing the row and `sha` now would move the index back.
+        if _lock_commit_sha(product) in (parent, sha):
+            if new is not None and plan.document is not None:
+                from products.indexing import row_values
 
-            values = {**row_values(new, plan.document), "problems": []}
-            upsert_row(product, kind, name, values, sha)
-        else:
-            delete_row(product, kind, name)
-        Product.objects.filter(pk=product.pk).update(commit_sha=sha)
+                values = {**row_values(new, plan.document), "problems": []}
+                upsert_row(product, kind, name, values, sha)
+            else:
+                delete_row(product, kind, name)
+            Product.objects.filter(pk=product.pk).update(commit_sha=sha)
         product.commit_sha = sha
         audit_record(
             actor=actor,
@@ -619,14 +632,29 @@ def product_delete(*, product: Product, actor: Any, host: GitHost) -> None:
 # ---- Sync --------------------------------------------------------------------------
 
 
+SYNC_ATTEMPTS = 5
+
+
 def product_sync(*, product: Product, repo: ConfigRepository, actor: Any = None) -> bool:
     """Import `default.project` at HEAD into the index; return whether anything changed.
 
-    Files that break a rule are indexed with the rule they break, never dropped.
+    Files that break a rule are indexed with the rule they break, never dropped. When the index
+    moves while HEAD is being read (a save, or another sync), the import starts again from the
+    new HEAD instead of writing an older tree over a newer index.
     """
+    for _ in range(SYNC_ATTEMPTS):
+        outcome = _import_head(product, repo, actor)
+        if outcome is not None:
+            return outcome
+    raise Conflict(f"the index of product {product.name} keeps moving; sync again later")
+
+
+def _import_head(product: Product, repo: ConfigRepository, actor: Any) -> bool | None:
+    """One import attempt: True/False as `product_sync`, None when the index moved meanwhile."""
     head = repo.head()
     product.refresh_from_db(fields=["commit_sha"])
-    if head is None or head == product.commit_sha:
+    previous = product.commit_sha
+    if head is None or head == previous:
         return False
     tree = parse_tree(repo.read_tree(head))
     state = ProductState(product_name=product.name, product_id=product.resource_name)
@@ -642,8 +670,6 @@ def product_sync(*, product: Product, repo: ConfigRepository, actor: Any = None)
     problems: dict[tuple[str, str], list[str]] = {}
     for problem in rules.check_global(state):
         problems.setdefault((problem.kind, problem.name), []).append(problem.message)
-    previous = product.commit_sha
-    replace_index(product, tree, head, problems)
     message = f"imported {head[:8]}"
     if previous:
         authors: set[str] = set()
@@ -652,17 +678,23 @@ def product_sync(*, product: Product, repo: ConfigRepository, actor: Any = None)
                 break
             authors.add(commit.author_name)
         message = f"imported {previous[:8]}..{head[:8]} by {', '.join(sorted(authors))}"
-    audit_record(
-        actor=actor,
-        action="sync",
-        kind="Product",
-        name=product.name,
-        product=product,
-        repository=f"{product.name}/{settings.NAUTES_DEFAULT_PROJECT}",
-        commit_sha=head,
-        diff=repo.diff(previous, head) if previous else "",
-        message=message,
-    )
+    diff = repo.diff(previous, head) if previous else ""
+    with transaction.atomic():
+        if _lock_commit_sha(product) != previous:
+            return None
+        replace_index(product, tree, head, problems)
+        product.commit_sha = head
+        audit_record(
+            actor=actor,
+            action="sync",
+            kind="Product",
+            name=product.name,
+            product=product,
+            repository=f"{product.name}/{settings.NAUTES_DEFAULT_PROJECT}",
+            commit_sha=head,
+            diff=diff,
+            message=message,
+        )
     return True
 
 
