@@ -14,6 +14,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,6 +97,46 @@ def validate_path(path: str) -> str:
             "'.git' or empty components."
         )
     return path
+
+
+def _quote_path(path: str) -> bytes:
+    """A fast-import path as a C-style quoted string (paths never hold control characters)."""
+    return b'"' + path.replace("\\", "\\\\").replace('"', '\\"').encode() + b'"'
+
+
+def _person(author: Author) -> bytes:
+    """`Name <email> <time> +0000` for fast-import; `<`, `>` and line breaks cannot appear."""
+    name = re.sub(r"[<>\n\r]", "", author.name).strip() or "unknown"
+    email = re.sub(r"[<>\n\r\s]", "", author.email)
+    return f"{name} <{email}> {int(time.time())} +0000".encode()
+
+
+def _fast_import_stream(
+    scratch_ref: str,
+    changes: dict[str, bytes | None],
+    parent: str | None,
+    message: str,
+    author: Author,
+) -> bytes:
+    """The `git fast-import` input for one commit of `changes` on top of `parent`."""
+    text = (message if message.endswith("\n") else f"{message}\n").encode()
+    person = _person(author)
+    out = [
+        f"commit {scratch_ref}\nmark :1\n".encode(),
+        b"author " + person + b"\n",
+        b"committer " + person + b"\n",
+        f"data {len(text)}\n".encode() + text,
+    ]
+    if parent:
+        out.append(f"from {parent}\n".encode())
+    for path, content in sorted(changes.items()):
+        if content is None:
+            out.append(b"D " + _quote_path(path) + b"\n")
+        else:
+            out.append(b"M 100644 inline " + _quote_path(path) + b"\n")
+            out.append(f"data {len(content)}\n".encode() + content + b"\n")
+    out.append(b"\ndone\n")
+    return b"".join(out)
 
 
 def _check_branch(branch: str) -> str:
@@ -206,53 +248,49 @@ class LocalConfigRepository:
     ) -> str:
         """Write `changes` as one commit; the ref update is a compare-and-swap on `expected_parent`.
 
-        The tree is built in a private index file, so concurrent committers never share state;
-        `git update-ref <ref> <new> <old>` only moves the branch if it still points at `old`.
-        A commit that changes nothing is still created (an empty commit), to keep this simple.
+        Two git processes: `fast-import` writes the blobs, trees and the commit (on a private
+        temporary ref, so concurrent committers share nothing), then one `update-ref --stdin`
+        transaction moves the branch only if it still points at `expected_parent` and drops the
+        temporary ref. A commit that changes nothing is still created (an empty commit).
         """
         ref = f"refs/heads/{_check_branch(branch)}"
         for path in changes:
             validate_path(path)
-        current = self._resolve(ref)
-        if current != expected_parent:  # Cheap early refusal; update-ref below is authoritative.
-            raise CommitConflict.moved(expected_parent, current)
+        scratch = f"refs/nautes/commit-{uuid.uuid4().hex}"
+        stream = _fast_import_stream(scratch, changes, expected_parent, message, author)
         with tempfile.TemporaryDirectory(prefix="nautes-commit-") as tmp:
-            index_env = {"GIT_INDEX_FILE": str(Path(tmp, "index"))}
-            if expected_parent:
-                self._git("read-tree", expected_parent, env=index_env)
-            written = sorted((p, c) for p, c in changes.items() if c is not None)
-            # One hash-object process for all files (not one per file): contents go via temp files.
-            blob_files = [Path(tmp, f"blob-{n}") for n in range(len(written))]
-            for blob_file, (_, content) in zip(blob_files, written, strict=True):
-                blob_file.write_bytes(content)
-            listing = "".join(f"{f}\n" for f in blob_files).encode()
-            shas = self._out("hash-object", "-w", "--no-filters", "--stdin-paths", input=listing)
-            # `--index-info` adds (mode 100644) and removes (mode 0) entries in one process.
-            entries = [
-                f"100644 {sha}\t{p}\0" for (p, _), sha in zip(written, shas.split(), strict=True)
-            ]
-            entries += [f"0 {ZERO_SHA}\t{p}\0" for p, c in changes.items() if c is None]
-            info = "".join(entries).encode()
-            self._git("update-index", "-z", "--index-info", input=info, env=index_env)
-            tree = self._out("write-tree", env=index_env)
-        identity = {
-            "GIT_AUTHOR_NAME": author.name,
-            "GIT_AUTHOR_EMAIL": author.email,
-            "GIT_COMMITTER_NAME": author.name,
-            "GIT_COMMITTER_EMAIL": author.email,
-        }
-        parent_args = ["-p", expected_parent] if expected_parent else []
-        text = message if message.endswith("\n") else f"{message}\n"
-        new = self._out(
-            "commit-tree", tree, *parent_args, "-F", "-", input=text.encode(), env=identity
-        )
-        result = self._git("update-ref", ref, new, expected_parent or ZERO_SHA, check=False)
+            marks = Path(tmp, "marks")
+            result = self._git(
+                "fast-import",
+                "--quiet",
+                "--done",
+                f"--export-marks={marks}",
+                input=stream,
+                check=False,
+            )
+            if result.returncode != 0:
+                self._conflict_or(result, "fast-import", ref, expected_parent)
+            new = marks.read_text().split()[1]  # ":1 <sha>"
+        transaction = f"update {ref} {new} {expected_parent or ZERO_SHA}\ndelete {scratch} {new}\n"
+        result = self._git("update-ref", "--stdin", input=transaction.encode(), check=False)
         if result.returncode != 0:
-            found = self._resolve(ref)
-            if found != expected_parent:
-                raise CommitConflict.moved(expected_parent, found)
-            raise _failure("update-ref", result)
+            self._git("update-ref", "-d", scratch, check=False)
+            self._conflict_or(result, "update-ref", ref, expected_parent)
         return new
+
+    def _conflict_or(
+        self,
+        result: subprocess.CompletedProcess[bytes],
+        command: str,
+        ref: str,
+        expected_parent: str | None,
+    ) -> None:
+        """Raise CommitConflict when the branch moved away from `expected_parent`, else the
+        command's failure."""
+        found = self._resolve(ref)
+        if found != expected_parent:
+            raise CommitConflict.moved(expected_parent, found)
+        raise _failure(command, result)
 
     def history(
         self, *, ref: str = DEFAULT_BRANCH, path: str | None = None, limit: int = 50

@@ -142,25 +142,42 @@ def test_stale_expected_parent_conflicts_and_writes_nothing(repo: LocalConfigRep
         repo.commit(changes={"c.yaml": b"c"}, expected_parent=None, message="x", author=ALICE)
 
 
-def test_update_ref_is_the_authoritative_check(
-    repo: LocalConfigRepository, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _scratch_refs(repo: LocalConfigRepository) -> str:
+    return repo._out("for-each-ref", "refs/nautes")
+
+
+def test_update_ref_is_the_authoritative_check(repo: LocalConfigRepository) -> None:
     base = _commit(repo, {"a.yaml": b"a"})
     theirs = _commit(repo, {"b.yaml": b"b"})
-    real_resolve = LocalConfigRepository._resolve
-    calls: list[str] = []
-
-    def stale_first_read(self: LocalConfigRepository, ref: str) -> str | None:
-        calls.append(ref)
-        return base if len(calls) == 1 else real_resolve(self, ref)
-
-    # The early check sees the stale tip, as if the other commit landed just after it.
-    monkeypatch.setattr(LocalConfigRepository, "_resolve", stale_first_read)
+    # Ours was prepared on `base`; the branch moved to `theirs` in the meantime.
     with pytest.raises(CommitConflict):
         repo.commit(changes={"c.yaml": b"c"}, expected_parent=base, message="ours", author=ALICE)
-    monkeypatch.undo()
     assert repo.head() == theirs
     assert len(repo.history()) == 2
+    assert _scratch_refs(repo) == "", "the commit's temporary ref is gone"
+
+
+def test_paths_and_names_that_need_quoting_round_trip(repo: LocalConfigRepository) -> None:
+    odd = {
+        'with space/and "quotes".yaml': b"a",
+        "back\\slash/x.yaml": b"b",
+        "ünïcødé/ß.yaml": "ü".encode(),
+        "binary.bin": bytes(range(256)),
+    }
+    author = Author(name="Eve <evil>\nInjected: yes", email="eve@example.com> <x")
+    sha = repo.commit(changes=odd, expected_parent=None, message="odd", author=author)
+    assert repo.read_tree(sha) == odd
+    (info,) = repo.history()
+    assert info.author_name == "Eve evilInjected: yes"
+    assert info.author_email == "eve@example.comx"
+    assert _scratch_refs(repo) == ""
+    removed = repo.commit(
+        changes={'with space/and "quotes".yaml': None},
+        expected_parent=sha,
+        message="rm",
+        author=ALICE,
+    )
+    assert set(repo.read_tree(removed)) == set(odd) - {'with space/and "quotes".yaml'}
 
 
 def _race(repo: LocalConfigRepository, count: int, *, retry: bool) -> list[str]:
