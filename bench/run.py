@@ -52,6 +52,13 @@ from django.test import Client  # noqa: E402
 GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
 
 
+Row = tuple[str, str, str, str, str]  # measurement, portal, baseline, ratio, target met
+
+
+def met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
 def median_seconds(fn: Callable[[], object], runs: int) -> float:
     fn()  # warm up
     samples = []
@@ -141,7 +148,7 @@ def git_clone_seconds(product: object, runs: int) -> float:
     return median_seconds(clone, runs)
 
 
-def bench_read(user: object, client: Client) -> list[tuple[str, str, str, str]]:
+def bench_read(user: object, client: Client) -> list[Row]:
     small = product_with(user, "bench-500", 500, environments=50)
     large = product_with(user, "bench-5000", 5000, environments=50)
 
@@ -162,17 +169,19 @@ def bench_read(user: object, client: Client) -> list[tuple[str, str, str, str]]:
             f"{api_500 * 1000:.1f} ms",
             f"{clone_500 * 1000:.1f} ms",
             f"{clone_500 / api_500:.1f}× faster (target ≥ 20×)",
+            met(clone_500 / api_500 >= 20),
         ),
         (
             "read: same list, product of 5,000 vs 500 resources",
             f"{api_5000 * 1000:.1f} ms",
             f"{api_500 * 1000:.1f} ms",
             f"{api_5000 / api_500:.2f}× (target ≤ 1.5×)",
+            met(api_5000 / api_500 <= 1.5),
         ),
     ]
 
 
-def bench_write(user: object) -> list[tuple[str, str, str, str]]:
+def bench_write(user: object) -> list[Row]:
     from nautes_portal.integrations import git_host
     from products.services import resource_save
 
@@ -225,6 +234,7 @@ def bench_write(user: object) -> list[tuple[str, str, str, str]]:
             f"{portal * 1000:.1f} ms",
             f"{plain * 1000:.1f} ms",
             f"{portal / plain:.2f}× (target ≤ 3×)",
+            met(portal / plain <= 3),
         )
     ]
 
@@ -407,7 +417,7 @@ SCALE_CASES = (
 )
 
 
-def bench_scale() -> list[tuple[str, str, str, str]]:
+def bench_scale() -> list[Row]:
     from django.conf import settings
 
     from nautes_portal.models import ApiToken
@@ -440,12 +450,14 @@ def bench_scale() -> list[tuple[str, str, str, str]]:
                     f"{far[1] * 1000:.2f} ms; {near[1] * 1000:.2f} ms",
                     f"{far[0] / far[1]:.1f}× over HTTP; {near[0] / near[1]:.1f}× in-process "
                     "(target ≤ 5×)",
+                    f"over HTTP: {met(far[0] / far[1] <= 5)}; "
+                    f"in-process: {met(near[0] / near[1] <= 5)}",
                 )
             )
     return rows
 
 
-def bench_status() -> list[tuple[str, str, str, str]]:
+def bench_status() -> list[Row]:
     """bench/status_cycle.py in its own process (it forks the fake clusters before Django)."""
     run = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "status_cycle.py"), "--cycles", "3"],
@@ -470,11 +482,12 @@ def bench_status() -> list[tuple[str, str, str, str]]:
             f"{seconds[0]:.2f} s first cycle; later cycles {later}",
             "—",
             f"slowest {worst:.2f} s (target ≤ 10 s)",
+            met(worst <= 10),
         )
     ]
 
 
-SECTIONS: dict[str, Callable[[object, Client], list[tuple[str, str, str, str]]]] = {
+SECTIONS: dict[str, Callable[[object, Client], list[Row]]] = {
     "read": lambda user, client: bench_read(user, client),
     "write": lambda user, client: bench_write(user),
     "scale": lambda user, client: bench_scale(),
@@ -522,9 +535,9 @@ def main() -> None:
         f"Command: `{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"Machine: {machine}",
         "",
-        "| measurement | portal | baseline | ratio |",
-        "|---|---|---|---|",
-        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+        "| measurement | portal | baseline | ratio | target met |",
+        "|---|---|---|---|---|",
+        *[f"| {' | '.join(row)} |" for row in rows],
         "",
         NOTES,
     ]
