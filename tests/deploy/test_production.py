@@ -80,6 +80,38 @@ def test_manifests_match_the_kubernetes_schema(path: str, document: dict[str, An
     assert again == document, f"{path}: fields the Kubernetes schema does not know"
 
 
+KUBERNETES_VERSION = "1.30.0"  # the oldest release docs/production.md promises
+
+
+@pytest.mark.parametrize(
+    ("path", "document"),
+    manifest_documents(),
+    ids=lambda v: v if isinstance(v, str) else v.get("kind"),
+)
+def test_manifests_validate_against_the_kubernetes_openapi_schema(
+    path: str, document: dict[str, Any]
+) -> None:
+    """What `kubectl apply --dry-run=client` checks, offline: kubernetes-validate carries the
+    JSON schemas of each Kubernetes release; strict mode also refuses unknown fields."""
+    import kubernetes_validate
+
+    kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_schema_validation_catches_a_broken_manifest() -> None:
+    import kubernetes_validate
+    from jsonschema import ValidationError
+
+    web = yaml.safe_load((MANIFESTS / "web-deployment.yaml").read_text())
+    web["spec"]["replicas"] = "three"
+    with pytest.raises(ValidationError, match="'three' is not of type 'integer'"):
+        kubernetes_validate.validate(web, KUBERNETES_VERSION, strict=True)
+    web = yaml.safe_load((MANIFESTS / "web-deployment.yaml").read_text())
+    web["spec"]["template"]["spec"]["containers"][0]["imagePullPolicies"] = "Always"
+    with pytest.raises(ValidationError, match="imagePullPolicies"):
+        kubernetes_validate.validate(web, KUBERNETES_VERSION, strict=True)
+
+
 def test_kustomization_lists_every_manifest() -> None:
     kustomization = yaml.safe_load((MANIFESTS / "kustomization.yaml").read_text())
     listed = set(kustomization["resources"])
