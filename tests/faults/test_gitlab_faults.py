@@ -26,7 +26,7 @@ from tests.fakes.gitlab_server import FakeGitLab
 pytestmark = pytest.mark.django_db
 
 BODY = {"git": {"gitlab": {"visibility": "private"}}}
-TIMEOUT = 0.5  # the portal's GitLab timeout in these tests; a "hung" GitLab answers after 1 s
+TIMEOUT = 1.0  # the portal's GitLab timeout in these tests; a "hung" GitLab answers after 2.5 s
 STEPS = ["group", "owner", "repository", "initial_commit", "protect", "deploy_key", "index"]
 
 CASES = {
@@ -86,7 +86,7 @@ def test_gitlab_failing_mid_product_creation(
     step, method, pattern, status = CASES[case]
     settings.GITLAB_TIMEOUT = TIMEOUT
     before = sum(1 for r in gitlab_mode.requests if r.method == method)
-    gitlab_mode.fail_next(method, pattern, status=status, delay=1.0 if status is None else 0)
+    gitlab_mode.fail_next(method, pattern, status=status, delay=2.5 if status is None else 0)
     alice = pat("alice-pat")
 
     response = alice.post("/api/v1/products/acme", BODY, format="json")

@@ -47,7 +47,7 @@ def vault(
     server = start_openbao_dev(tmp_path)
     settings.VAULT_ADDR = server.addr
     settings.VAULT_TOKEN = server.token
-    settings.VAULT_TIMEOUT = 1.5
+    settings.VAULT_TIMEOUT = 3.0
     try:
         yield server
     finally:
