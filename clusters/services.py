@@ -31,7 +31,7 @@ from clusters.rules import (
     validate_cluster_update,
 )
 from nautes_portal.audit import audit_record, yaml_diff
-from nautes_portal.errors import NotFound
+from nautes_portal.errors import Conflict, NotFound
 from nautes_portal.integrations import tenant_repo_path
 from nautes_portal.integrations.config_repo import CommitConflict, ConfigRepository, GitHost
 from nautes_portal.integrations.vault import SecretStore, cluster_kubeconfig_location
@@ -116,10 +116,12 @@ def _index_values(name: str, document: dict[str, Any], path: str) -> dict[str, A
 
 def _commit_tenant(
     repo: ConfigRepository, changes: dict[str, bytes | None], message: str, actor: Any
-) -> str:
+) -> tuple[str, str]:
+    """Commit on top of the commit the index is at (HEAD before the first sync); return the
+    index's commit as read and the new commit."""
     state = _tenant_state()
     try:
-        return repo.commit(
+        sha = repo.commit(
             changes=changes,
             expected_parent=state.head_sha or repo.head(),
             message=message,
@@ -128,6 +130,18 @@ def _commit_tenant(
     except CommitConflict:
         tenant_sync(repo=repo)
         raise
+    return state.head_sha, sha
+
+
+def _lock_tenant_head() -> str:
+    """The commit the cluster index is at, with the tenant row locked until the transaction
+    ends: index updates happen one at a time, as for products (`products.services`)."""
+    state = _tenant_state()
+    return (
+        TenantRepository.objects.select_for_update()
+        .values_list("head_sha", flat=True)
+        .get(pk=state.pk)
+    )
 
 
 def cluster_save(
@@ -176,7 +190,7 @@ def _write_cluster(
         previous_secret = secrets.read(engine=location.engine, path=location.path)
         secrets.write(engine=location.engine, path=location.path, data={"kubeconfig": kubeconfig})
     try:
-        sha = _commit_tenant(repo, changes, f"[API] Save_Cluster: {name}.", actor)
+        indexed, sha = _commit_tenant(repo, changes, f"[API] Save_Cluster: {name}.", actor)
     except Exception:
         if kubeconfig is not None:
             _restore_secret(secrets, location.engine, location.path, previous_secret)
@@ -185,11 +199,17 @@ def _write_cluster(
         secrets.ensure_policy(name=location.policy_name, engine=location.engine, path=location.path)
     before = dump_yaml(old.manifest) if old is not None else None
     with transaction.atomic():
-        Cluster.objects.update_or_create(
-            name=name,
-            defaults={**_index_values(name, document, path), "commit_sha": sha, "problems": []},
-        )
-        TenantRepository.objects.filter(pk=_tenant_state().pk).update(head_sha=sha)
+        # As for products: a sync that already imported a later commit holds this change.
+        if _lock_tenant_head() in (indexed, sha):
+            Cluster.objects.update_or_create(
+                name=name,
+                defaults={
+                    **_index_values(name, document, path),
+                    "commit_sha": sha,
+                    "problems": [],
+                },
+            )
+            TenantRepository.objects.filter(pk=_tenant_state().pk).update(head_sha=sha)
         audit_record(
             actor=actor,
             action="save",
@@ -199,7 +219,9 @@ def _write_cluster(
             commit_sha=sha,
             diff=yaml_diff(path, before, content),
         )
-        cluster_check_start(cluster=Cluster.objects.get(name=name), actor=actor)
+        row = Cluster.objects.filter(name=name).first()
+        if row is not None:  # None: a later commit a sync imported meanwhile removed it again
+            cluster_check_start(cluster=row, actor=actor)
         if old is not None and _allow_lists(old.spec) != _allow_lists(cluster.spec):
             _redeploy_on(name, actor)
     return SaveOutcome(commit_sha=sha, path=path, created=old is None)
@@ -245,11 +267,12 @@ def cluster_delete(*, name: str, actor: Any, host: GitHost, secrets: SecretStore
         KUSTOMIZATION_PATH: clusters_kustomization(names),
     }
     repo = tenant_repository(host, actor=actor)
-    sha = _commit_tenant(repo, changes, f"[API] Delete_Cluster: {name}.", actor)
+    indexed, sha = _commit_tenant(repo, changes, f"[API] Delete_Cluster: {name}.", actor)
     location = cluster_kubeconfig_location(name)
     with transaction.atomic():
-        Cluster.objects.filter(pk=old.pk).delete()
-        TenantRepository.objects.filter(pk=_tenant_state().pk).update(head_sha=sha)
+        if _lock_tenant_head() in (indexed, sha):
+            Cluster.objects.filter(pk=old.pk).delete()
+            TenantRepository.objects.filter(pk=_tenant_state().pk).update(head_sha=sha)
         audit_record(
             actor=actor,
             action="delete",
@@ -264,33 +287,51 @@ def cluster_delete(*, name: str, actor: Any, host: GitHost, secrets: SecretStore
     return SaveOutcome(commit_sha=sha, path=old.path, created=False)
 
 
+TENANT_SYNC_ATTEMPTS = 5
+
+
 def tenant_sync(*, repo: ConfigRepository) -> bool:
-    """Import the clusters of the tenant repository at HEAD into the index."""
+    """Import the clusters of the tenant repository at HEAD into the index.
+
+    As `products.services.product_sync`: when the index moves while HEAD is being read, the
+    import starts again from the new HEAD rather than write an older tree over a newer index.
+    """
+    for _ in range(TENANT_SYNC_ATTEMPTS):
+        outcome = _import_tenant_head(repo)
+        if outcome is not None:
+            return outcome
+    raise Conflict("the cluster index keeps moving; sync again later")
+
+
+def _import_tenant_head(repo: ConfigRepository) -> bool | None:
+    """One import attempt: True/False as `tenant_sync`, None when the index moved meanwhile."""
     head = repo.head()
     state = _tenant_state()
-    if head is None or head == state.head_sha:
+    previous = state.head_sha
+    if head is None or head == previous:
         return False
     files = repo.read_tree(head)
+    clusters: list[tuple[str, dict[str, Any], str, list[str]]] = []
     seen: set[str] = set()
+    for path, content in sorted(files.items()):
+        if not path.startswith(f"{CLUSTERS_DIR}/") or path == KUSTOMIZATION_PATH:
+            continue
+        if not path.endswith((".yaml", ".yml")) or path.count("/") != CLUSTERS_DIR.count("/") + 1:
+            continue
+        try:
+            document = load_yaml(content, path)
+            name, _ = cluster_from_manifest(document)
+        except (ManifestError, ValueError) as exc:
+            logger.warning("tenant repository file %s is not a cluster: %s", path, exc)
+            continue
+        if name in seen:
+            continue
+        seen.add(name)
+        clusters.append((name, document, path, _cluster_file_problems(name, document)))
     with transaction.atomic():
-        for path, content in sorted(files.items()):
-            if not path.startswith(f"{CLUSTERS_DIR}/") or path == KUSTOMIZATION_PATH:
-                continue
-            if (
-                not path.endswith((".yaml", ".yml"))
-                or path.count("/") != CLUSTERS_DIR.count("/") + 1
-            ):
-                continue
-            try:
-                document = load_yaml(content, path)
-                name, _ = cluster_from_manifest(document)
-            except (ManifestError, ValueError) as exc:
-                logger.warning("tenant repository file %s is not a cluster: %s", path, exc)
-                continue
-            if name in seen:
-                continue
-            seen.add(name)
-            problems = _cluster_file_problems(name, document)
+        if _lock_tenant_head() != previous:
+            return None
+        for name, document, path, problems in clusters:
             values = _index_values(name, document, path)
             row = Cluster.objects.filter(name=name).first()
             if row is None or row.manifest != document or row.path != path:
