@@ -73,13 +73,6 @@ def test_satisfies_the_protocols(repo: GitLabConfigRepository, host: GitLabHost)
     assert "token" not in repr(host)
 
 
-def test_empty_repository_reads_as_empty(repo: GitLabConfigRepository) -> None:
-    assert repo.head() is None
-    assert repo.read_tree("main") == {}
-    assert repo.read_file("main", "a.yaml") is None
-    assert repo.history() == []
-
-
 def test_first_commit_into_empty_repository(
     repo: GitLabConfigRepository, fake_gitlab: FakeGitLab
 ) -> None:
@@ -147,39 +140,6 @@ def test_multi_file_commit_with_delete_is_one_commit(
     assert [c.sha for c in repo.history(path="a/")] == [second, first]
     assert [c.sha for c in repo.history(limit=1)] == [second]
     assert [c.sha for c in repo.history(ref=first)] == [first]
-
-
-def test_binary_and_odd_file_names_round_trip(repo: GitLabConfigRepository) -> None:
-    files = {"dir with space/é.yaml": b"\x00\xff\nbinary", "x/\u00fcber:1.txt": b"", "p%2Fq": b"%"}
-    sha = _commit(repo, files)
-    assert repo.read_tree(sha) == files
-    assert repo.read_file(sha, "dir with space/é.yaml") == b"\x00\xff\nbinary"
-    assert repo.read_file(sha, "p%2Fq") == b"%"
-    assert sorted(repo.history()[0].changed_paths) == sorted(files)
-
-
-def test_diff(repo: GitLabConfigRepository) -> None:
-    first = _commit(repo, {"a.yaml": b"name: one\n"})
-    second = _commit(repo, {"a.yaml": b"name: two\n", "b.yaml": b"new\n"})
-    text = repo.diff(first, second)
-    assert "--- a/a.yaml\n+++ b/a.yaml\n" in text
-    assert "-name: one\n+name: two\n" in text
-    assert "+new\n" in text
-    assert repo.diff(None, second) == text
-    root = repo.diff(None, first)
-    assert "new file mode 100644" in root
-    assert "+name: one\n" in root
-    assert repo.diff(second, second) == ""
-    assert "-name: two\n+name: one\n" in repo.diff(second, first)  # Straight, not merge-base.
-    third = _commit(repo, {"b.yaml": None})
-    assert "deleted file mode 100644\n--- a/b.yaml\n+++ /dev/null\n" in repo.diff(second, third)
-
-
-def test_empty_change_still_commits(repo: GitLabConfigRepository) -> None:
-    first = _commit(repo, {"a": b"1"})
-    second = _commit(repo, {"a": b"1"})
-    assert second != first
-    assert repo.history()[0].changed_paths == ()
 
 
 def test_stale_expected_parent_conflicts_and_writes_nothing(
@@ -315,21 +275,6 @@ def test_ten_concurrent_committers_of_the_same_file(repo: GitLabConfigRepository
     assert len(winners) == 1  # last_commit_id makes GitLab refuse every other update.
     assert repo.read_file("main", "shared.yaml") == winners[0].encode()
     assert len(repo.history(limit=100)) == 2
-
-
-def test_ten_concurrent_committers_that_retry_all_land(repo: GitLabConfigRepository) -> None:
-    _commit(repo, {"README": b"start"})
-    winners = _race(repo, 10, shared=False, retry=True)
-    assert len(winners) == 10
-    assert sorted(repo.read_tree("main")) == sorted(["README", *winners])
-    assert len(repo.history(limit=100)) == 11
-
-
-@pytest.mark.parametrize("path", ["", "/etc/passwd", "../x", "a//b", "a/", ".git/config"])
-def test_invalid_paths_are_refused(repo: GitLabConfigRepository, path: str) -> None:
-    with pytest.raises(RepositoryError, match="Invalid repository path"):
-        repo.commit(changes={path: b"x"}, expected_parent=None, message="x", author=ALICE)
-    assert repo.head() is None
 
 
 def test_unknown_revision_and_missing_project(
