@@ -5,7 +5,7 @@
   age, and whether the revision differs from the environment before (4 queries).
 * `runtime_statuses(product)`: every runtime of a product with its status row (2 queries).
 * `deployment_overview(user)`: the user's products with runtime counts by sync and health, and
-  the runtimes needing attention across them (5 queries; permission-scoped in SQL).
+  the runtimes needing attention across them (4 queries; permission-scoped in SQL).
 """
 
 from __future__ import annotations
@@ -225,15 +225,6 @@ def _visible(user: Any) -> QuerySet[Product]:
     return permissions.products_visible_to(user).order_by("name")
 
 
-def _indexed() -> Exists:
-    """Status rows whose runtime is still in the index (a removal may still be running)."""
-    return Exists(
-        DeploymentRuntime.objects.filter(
-            product_id=OuterRef("product_id"), name=OuterRef("runtime_name")
-        )
-    )
-
-
 def _attention(user: Any) -> list[RuntimeStatus]:
     """The first runtimes needing attention, by product then runtime name (one query).
 
@@ -241,7 +232,9 @@ def _attention(user: Any) -> list[RuntimeStatus]:
     large; instead the products are walked in name order and only the first ones having such a
     runtime are read. ATTENTION_LIMIT + 1 rows lie within the first ATTENTION_LIMIT + 1 of them.
     """
-    needing = RuntimeStatus.objects.filter(_indexed(), needs_attention=True)
+    # Only rows whose runtime is still in the index (a removal may still be running): the
+    # join to the runtime row decides, not the (always set) columns it joins on.
+    needing = RuntimeStatus.objects.filter(runtime__id__isnull=False, needs_attention=True)
     first_products = (
         _visible(user)
         .filter(Exists(needing.filter(product_id=OuterRef("pk"))))
@@ -268,13 +261,17 @@ def _attention(user: Any) -> list[RuntimeStatus]:
 
 def _add_group(
     summary: ProductSummary,
-    sync_state: str,
-    health_state: str,
+    sync_state: str | None,
+    health_state: str | None,
     n: int,
     last_change: dt.datetime | None,
     oldest_read: dt.datetime | None,
 ) -> None:
-    """Count `n` status rows of one (sync state, health state) into the product's summary."""
+    """Count `n` runtimes of one (sync state, health state) into the product's summary; the
+    states are None for runtimes whose status was never recorded."""
+    summary.runtimes += n
+    if sync_state is None:
+        return
     if sync_state == "unknown":
         summary.unknown += n
     elif sync_state == "synced":
@@ -300,17 +297,15 @@ def deployment_overview(user: Any, *, page: int = 1, per_page: int = 25) -> Over
     products = list(current.object_list)
     ids = [p.pk for p in products]
     summaries = {p.pk: ProductSummary(product=p) for p in products}
-    for product_id, n in (
-        DeploymentRuntime.objects.filter(product_id__in=ids)
-        .values("product_id")
-        .annotate(n=Count("id"))
-        .values_list("product_id", "n")
-    ):
-        summaries[product_id].runtimes = n
+    # The index's runtimes of the page, each with its status row if any, counted by state.
     groups = (
-        RuntimeStatus.objects.filter(_indexed(), product_id__in=ids)
-        .values_list("product_id", "sync_state", "health_state")
-        .annotate(n=Count("id"), last_change=Max("deployed_at"), oldest_read=Min("read_at"))
+        DeploymentRuntime.objects.filter(product_id__in=ids)
+        .values_list("product_id", "statuses__sync_state", "statuses__health_state")
+        .annotate(
+            n=Count("id"),
+            last_change=Max("statuses__deployed_at"),
+            oldest_read=Min("statuses__read_at"),
+        )
         .order_by()
     )
     for product_id, sync_state, health_state, n, last_change, oldest_read in groups:

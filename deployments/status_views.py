@@ -7,6 +7,7 @@ buttons (refresh status, sync now, re-apply) are POST forms for Developer+ and a
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -21,8 +22,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clusters.models import Cluster
 from deployments import desired
-from deployments.models import Operation
-from deployments.selectors import age_text, deployment_overview, product_matrix, runtime_view
+from deployments.models import Operation, RuntimeStatus
+from deployments.selectors import (
+    ProductSummary,
+    RuntimeView,
+    age_text,
+    deployment_overview,
+    product_matrix,
+    runtime_view,
+)
 from deployments.services import runtime_reapply, runtime_refresh_status, runtime_sync_now
 from deployments.status import explain
 from nautes_portal import permissions
@@ -173,31 +181,60 @@ def runtime_reapply_view(request: HttpRequest, name: str, runtime: str) -> HttpR
     return _start(request, name, runtime, runtime_reapply, "Re-apply started")
 
 
+# The count columns of the overview and the class each takes when it is not zero.
+COUNT_COLUMNS = (
+    ("runtimes", ""),
+    ("synced", "ok"),
+    ("out_of_sync", "problem"),
+    ("healthy", "ok"),
+    ("progressing", ""),
+    ("degraded", "problem"),
+    ("unknown", "muted"),
+)
+
+
+def _summary_row(summary: ProductSummary, now: dt.datetime) -> dict[str, Any]:
+    name = summary.product.name
+    counts = [(getattr(summary, column), css) for column, css in COUNT_COLUMNS]
+    return {
+        "name": name,
+        "url": reverse("product-deployments", args=[name]),
+        # (text, class) per count column: strings, so the template neither localises numbers
+        # nor decides classes for every cell.
+        "counts": [(str(n), css if n else "") for n, css in counts],
+        "changed": age_text(now, summary.last_change) if summary.last_change else "",
+        "age": age_text(now, summary.oldest_read) if summary.oldest_read else "",
+    }
+
+
+def _attention_row(status: RuntimeStatus, now: dt.datetime) -> dict[str, Any]:
+    product, runtime = status.product.name, status.runtime_name
+    view = RuntimeView(runtime, status.environment, [], status, now)
+    return {
+        "product": product,
+        "runtime": runtime,
+        "url": reverse("product-deployments", args=[product]),
+        "runtime_url": reverse("runtime-status", args=[product, runtime]),
+        "environment": status.environment,
+        "cluster": status.cluster,
+        "state": view.state,  # the badge's word: unknown, missing, failing, pending
+        "sync": status.sync_status,
+        "health": status.health_status,
+        "read_at": status.read_at,
+        "age": view.age,
+    }
+
+
 @require_GET
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     data = deployment_overview(request.user, page=page_number(request), per_page=page_size(request))
     now = timezone.now()
-    # Links and ages are made here, once per row: the page is polled every 10 s by every user.
+    # Plain values, made here once per row: the page is polled every 10 s by every user, and a
+    # template looking up nested attributes costs more than building the dicts.
     context = {
         "overview": data,
-        "rows": [
-            {
-                "summary": s,
-                "url": reverse("product-deployments", args=[s.product.name]),
-                "age": age_text(now, s.oldest_read) if s.oldest_read else "",
-                "changed": age_text(now, s.last_change) if s.last_change else "",
-            }
-            for s in data.products
-        ],
-        "attention": [
-            {
-                "status": s,
-                "url": reverse("product-deployments", args=[s.product.name]),
-                "runtime_url": reverse("runtime-status", args=[s.product.name, s.runtime_name]),
-                "age": age_text(now, s.read_at) if s.read_at else "",
-            }
-            for s in data.attention
-        ],
+        "rows": [_summary_row(s, now) for s in data.products],
+        "attention": [_attention_row(s, now) for s in data.attention],
     }
     return _render(request, "deployments/overview.html", "overview", context)

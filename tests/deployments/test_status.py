@@ -555,7 +555,7 @@ def big_tenant(alice: Any) -> list[Product]:
 def test_overview_and_matrix_use_a_fixed_number_of_queries(
     big_tenant: list[Product], alice: Any, django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         overview = deployment_overview(alice, page=1, per_page=100)
     assert overview.page.paginator.count == 1000 and len(overview.products) == 100
     first = overview.products[0]
@@ -645,3 +645,34 @@ def test_the_database_derives_the_overview_states_for_every_combination() -> Non
         runtime_name="r-0"
     )
     assert row == ("degraded", True)
+
+
+def test_the_overview_counts_the_indexed_runtimes_only(alice: Any) -> None:
+    """A status row outlives its runtime while the removal runs: neither counted nor listed. A
+    runtime never read yet counts as a runtime, in no status column."""
+    product = Product.objects.create(name="shop", group_id=5)
+    Membership.objects.create(user=alice, product=product, access_level=AccessLevel.REPORTER)
+    for name in ("dr-a", "dr-new"):
+        DeploymentRuntime.objects.create(product=product, name=name, path=f"runtimes/{name}.yaml")
+    now = timezone.now()
+    for name in ("dr-a", "dr-gone"):  # dr-gone left the index; its removal is still running
+        RuntimeStatus.objects.create(
+            product=product,
+            runtime_name=name,
+            application_found=True,
+            sync_status="OutOfSync",
+            health_status="Degraded",
+            read_at=now,
+            reachable=True,
+        )
+
+    overview = deployment_overview(alice)
+
+    (summary,) = overview.products
+    assert (summary.runtimes, summary.out_of_sync, summary.degraded, summary.unknown) == (
+        2,
+        1,
+        1,
+        0,
+    )
+    assert [s.runtime_name for s in overview.attention] == ["dr-a"]
