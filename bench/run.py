@@ -515,9 +515,9 @@ NOTES = """Notes:
   middleware and authentication and do no work: a DRF view returning `{}` for the API, a
   `login_required` view returning a tiny page for the pages. The query counts are the same
   whatever the number of products and runtimes (asserted in `tests/deployments/test_status.py`
-  and `tests/api/test_query_counts.py`). What the overview spends beyond the baseline: five ORM
-  queries at about 0.7-1.3 ms each to build and compile (their SQL runs in under 1 ms together)
-  and about 2.7 ms of template for 35 rows.
+  and `tests/api/test_query_counts.py`). What the overview spends beyond its baseline: four ORM
+  queries of about 1 ms each to build and compile (their SQL runs in under 1 ms together) and
+  about 2 ms of template for 35 rows; it sits at the 5x target over HTTP, not reliably under it.
 * status: `bench/status_cycle.py` (fake clusters in a separate process, 8 clusters read at a
   time, 10% of the Applications changing between cycles); the first cycle inserts every row.
 """
