@@ -118,7 +118,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{NAUTES_DATA_DIR / 'portal.sqlite3'}",
+        # Seconds a connection is kept between requests (0: one per request). Kept ones are
+        # checked before reuse, so a database restart costs one failed check, not an error.
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -122,6 +122,12 @@ def test_kustomization_lists_every_manifest() -> None:
     assert listed == present
 
 
+def test_production_keeps_database_connections_and_checks_them(settings: Any) -> None:
+    config = yaml.safe_load((MANIFESTS / "configmap.yaml").read_text())["data"]
+    assert int(config["DATABASE_CONN_MAX_AGE"]) > 0, "not one PostgreSQL connection per request"
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
 def test_web_runs_several_replicas_and_probes() -> None:
     web = yaml.safe_load((MANIFESTS / "web-deployment.yaml").read_text())
     assert web["spec"]["replicas"] >= 2
