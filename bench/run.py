@@ -364,7 +364,13 @@ def gunicorn() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     address = f"127.0.0.1:{port}"
-    env = {**os.environ, "NAUTES_BIND": address, "WEB_CONCURRENCY": "1", "WEB_THREADS": "1"}
+    env = {
+        **os.environ,
+        "NAUTES_BIND": address,
+        "WEB_CONCURRENCY": "1",
+        "WEB_THREADS": "1",
+        "DATABASE_CONN_MAX_AGE": "60",  # as deploy/kubernetes/configmap.yaml
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "nautes_portal.wsgi"],
         cwd=ROOT,
