@@ -504,8 +504,8 @@ NOTES = """Notes:
 * Every ratio is measured in one run on one machine: the portal's figure and its baseline are
   medians of repeated requests made the same way, interleaved, so the ratio is what the target
   is about, not the absolute time. read and write use Django's test client (no HTTP); scale is
-  measured both through gunicorn over HTTP on 127.0.0.1 (the production config with one worker
-  and one thread, one keep-alive connection) and in-process, and the table says which met.
+  measured both through gunicorn over HTTP on 127.0.0.1 (gunicorn.conf.py with one worker and
+  one thread, one keep-alive connection) and in-process, and the table says which met.
 * read: the list reads only the index, so its cost follows what is listed (50 environments), not
   the size of the product; upstream clones the product repository on every request, and a local
   `git clone` is its floor before any network.
@@ -521,9 +521,12 @@ NOTES = """Notes:
   middleware and authentication and do no work: a DRF view returning `{}` for the API, a
   `login_required` view returning a tiny page for the pages. The query counts are the same
   whatever the number of products and runtimes (asserted in `tests/deployments/test_status.py`
-  and `tests/api/test_query_counts.py`). What the overview spends beyond its baseline: four ORM
-  queries of about 1 ms each to build and compile (their SQL runs in under 1 ms together) and
-  about 2 ms of template for 35 rows; it sits at the 5x target over HTTP, not reliably under it.
+  and `tests/api/test_query_counts.py`). The gunicorn server keeps its database connection
+  between requests, as the production configmap says (DATABASE_CONN_MAX_AGE=60); with one
+  connection per request every page costs about 0.8 ms more and the ratios look better than they
+  are. The overview does not meet its target: beyond the baseline it spends four ORM queries of
+  about 1 ms each to build and compile (their SQL runs in about 1.5 ms together; hand-written
+  SQL measured 0.85 ms faster, not enough) and about 2 ms of template for 35 rows.
 * status: `bench/status_cycle.py` (fake clusters in a separate process, 8 clusters read at a
   time, 10% of the Applications changing between cycles); the first cycle inserts every row.
 """
