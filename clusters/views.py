@@ -106,10 +106,9 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
     _require_view(request)
     rows = Cluster.objects.select_related("health").order_by("name")
     filters = ClusterFilter(request.GET, queryset=rows)
+    # A cluster never checked has no health row: the template's lookup of `cluster.health`
+    # then fails silently (ObjectDoesNotExist) and shows "not checked yet".
     page = paginate(request, filters.qs)
-    for cluster in page.object_list:
-        if not hasattr(cluster, "health"):
-            cluster.health = None  # type: ignore[assignment]
     context = {
         "filter": filters,
         "page": page,

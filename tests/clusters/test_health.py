@@ -146,3 +146,13 @@ def test_the_clusters_page_shows_health(
     client.force_login(admin_user)
     page = client.get("/clusters/").content.decode()
     assert "ready" in page and "v1.29.0" in page and "not checked yet" in page
+
+
+def test_a_cluster_without_a_health_row_reads_not_checked_yet(admin_user: Any, client: Any) -> None:
+    from clusters.models import Cluster
+
+    Cluster.objects.create(name="cluster-bare", cluster_type="physical", usage="worker")
+    assert not ClusterHealth.objects.exists()
+    client.force_login(admin_user)
+    page = client.get("/clusters/").content.decode()
+    assert "cluster-bare" in page and "not checked yet" in page
