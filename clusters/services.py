@@ -31,13 +31,13 @@ from clusters.rules import (
     validate_cluster_update,
 )
 from nautes_portal.audit import audit_record, yaml_diff
-from nautes_portal.errors import Conflict, NotFound
+from nautes_portal.errors import NotFound
 from nautes_portal.integrations import tenant_repo_path
 from nautes_portal.integrations.config_repo import CommitConflict, ConfigRepository, GitHost
 from nautes_portal.integrations.vault import SecretStore, cluster_kubeconfig_location
 from products.manifests import ManifestError, dump_yaml, load_yaml
 from products.models import Environment
-from products.services import SaveOutcome, commit_author
+from products.services import SaveOutcome, commit_author, import_until_settled
 
 logger = logging.getLogger(__name__)
 
@@ -287,20 +287,13 @@ def cluster_delete(*, name: str, actor: Any, host: GitHost, secrets: SecretStore
     return SaveOutcome(commit_sha=sha, path=old.path, created=False)
 
 
-TENANT_SYNC_ATTEMPTS = 5
-
-
 def tenant_sync(*, repo: ConfigRepository) -> bool:
     """Import the clusters of the tenant repository at HEAD into the index.
 
     As `products.services.product_sync`: when the index moves while HEAD is being read, the
     import starts again from the new HEAD rather than write an older tree over a newer index.
     """
-    for _ in range(TENANT_SYNC_ATTEMPTS):
-        outcome = _import_tenant_head(repo)
-        if outcome is not None:
-            return outcome
-    raise Conflict("the cluster index keeps moving; sync again later")
+    return import_until_settled(lambda: _import_tenant_head(repo), what="the cluster index")
 
 
 def _import_tenant_head(repo: ConfigRepository) -> bool | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,7 +246,8 @@ def _write(
         # The index is at `parent` (nobody else could commit on top of it), or already at `sha`
         # (a sync read it first). Anything else is a later commit a sync imported, which holds
         # this change: writing the row and `sha` now would move the index back.
-        if _lock_commit_sha(product) in (parent, sha):
+        indexed = _lock_commit_sha(product)
+        if indexed in (parent, sha):
             if new is not None and plan.document is not None:
                 from products.indexing import row_values
 
@@ -254,7 +256,8 @@ def _write(
             else:
                 delete_row(product, kind, name)
             Product.objects.filter(pk=product.pk).update(commit_sha=sha)
-        product.commit_sha = sha
+            indexed = sha
+        product.commit_sha = indexed
         audit_record(
             actor=actor,
             action="save" if new is not None else "delete",
@@ -632,7 +635,17 @@ def product_delete(*, product: Product, actor: Any, host: GitHost) -> None:
 # ---- Sync --------------------------------------------------------------------------
 
 
-SYNC_ATTEMPTS = 5
+IMPORT_ATTEMPTS = 5
+
+
+def import_until_settled(attempt: Callable[[], bool | None], *, what: str) -> bool:
+    """Run an import attempt again while a concurrent index update overtakes it (it returns
+    None then); its own answer otherwise."""
+    for _ in range(IMPORT_ATTEMPTS):
+        outcome = attempt()
+        if outcome is not None:
+            return outcome
+    raise Conflict(f"{what} keeps moving; sync again later")
 
 
 def product_sync(*, product: Product, repo: ConfigRepository, actor: Any = None) -> bool:
@@ -642,11 +655,9 @@ def product_sync(*, product: Product, repo: ConfigRepository, actor: Any = None)
     moves while HEAD is being read (a save, or another sync), the import starts again from the
     new HEAD instead of writing an older tree over a newer index.
     """
-    for _ in range(SYNC_ATTEMPTS):
-        outcome = _import_head(product, repo, actor)
-        if outcome is not None:
-            return outcome
-    raise Conflict(f"the index of product {product.name} keeps moving; sync again later")
+    return import_until_settled(
+        lambda: _import_head(product, repo, actor), what=f"the index of product {product.name}"
+    )
 
 
 def _import_head(product: Product, repo: ConfigRepository, actor: Any) -> bool | None:
