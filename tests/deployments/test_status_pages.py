@@ -265,3 +265,17 @@ def test_the_status_endpoints_are_documented(admin_api: APIClient) -> None:
     assert ids[f"{runtime}/sync"] == {"post": "Status_SyncRuntime"}
     assert ids[f"{runtime}/reapply"] == {"post": "Status_ReapplyRuntime"}
     assert ids["/api/v1/products/{product_name}/status"] == {"get": "Status_ListProductStatus"}
+
+
+def test_the_matrix_says_why_runtimes_without_environments_are_not_shown(
+    make_user: Callable[..., Any],
+) -> None:
+    product = Product.objects.create(name="lonely", group_id=77)
+    DeploymentRuntime.objects.create(product=product, name="dr-x", path="runtimes/dr-x.yaml")
+    Membership.objects.create(
+        user=make_user("dora"), product=product, access_level=AccessLevel.REPORTER
+    )
+    html = browser("dora").get("/products/lonely/deployments/").content.decode()
+    assert "1 runtime " in html
+    assert "The product has no environments yet" in html
+    assert "No deployment runtimes yet" not in html
