@@ -676,3 +676,18 @@ def test_the_overview_counts_the_indexed_runtimes_only(alice: Any) -> None:
         0,
     )
     assert [s.runtime_name for s in overview.attention] == ["dr-a"]
+
+
+def test_the_overview_and_matrix_pages_render_in_a_fixed_number_of_queries(
+    big_tenant: list[Product], alice: Any, client: Any, django_assert_max_num_queries: Any
+) -> None:
+    """The whole pages, templates included (a template reading a deferred column would add a
+    query per runtime): session, user, then the selectors' queries."""
+    client.force_login(alice)
+    with django_assert_max_num_queries(6):
+        overview = client.get("/deployments/")
+    assert overview.status_code == 200 and "1–25 of 1000" in overview.content.decode()
+    with django_assert_max_num_queries(7):
+        matrix = client.get("/products/prod-0000/deployments/")
+    html = matrix.content.decode()
+    assert matrix.status_code == 200 and "10 runtimes" in html and "OutOfSync · Degraded" in html
