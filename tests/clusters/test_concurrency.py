@@ -21,7 +21,7 @@ from nautes_portal.integrations.config_repo import Author
 from nautes_portal.integrations.git_local import LocalGitHost
 from products.manifests import dump_yaml
 from tests.api.helpers import DEPLOYMENT_WORKER, kubeconfig
-from tests.products.test_concurrency import in_thread, wait_for_a_lock_waiter
+from tests.products.test_concurrency import in_thread, wait_until_it_waits_for_a_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +72,9 @@ def test_a_tenant_sync_that_read_an_older_head_does_not_move_the_index_back(
     with transaction.atomic():
         lock_tenant_row()
         thread, outcome = in_thread(lambda: tenant_sync(repo=tenant_repository(tenant)))
-        wait_for_a_lock_waiter()  # the sync read HEAD (`pushed`) and waits to write the index
+        wait_until_it_waits_for_a_lock(
+            outcome
+        )  # the sync read HEAD (`pushed`) and waits to write the index
         with pytest.raises(Conflict):  # behind Git: catches up with `pushed` first
             save("cluster-b", "https://10.0.0.2:6443", admin_user, tenant, secret_store)
         save("cluster-b", "https://10.0.0.2:6443", admin_user, tenant, secret_store)
@@ -94,7 +96,7 @@ def test_a_cluster_save_whose_commit_a_sync_already_passed_does_not_move_the_ind
         thread, outcome = in_thread(
             lambda: save("cluster-b", "https://10.0.0.2:6443", admin_user, tenant, secret_store)
         )
-        wait_for_a_lock_waiter()  # the save committed and waits to update the index
+        wait_until_it_waits_for_a_lock(outcome)  # the save committed and waits to update the index
         saved = repo.head()
         pushed = push_api_server(tenant, "https://10.9.9.9:6443")  # on top of the save
         assert tenant_sync(repo=repo)

@@ -243,17 +243,23 @@ def test_saves_and_deletes_from_several_users_and_clients_keep_git_and_index_equ
 # meanwhile, then lets go.
 
 
-def wait_for_a_lock_waiter() -> None:
-    """Return once another connection is waiting for a lock (the product row)."""
+def wait_until_it_waits_for_a_lock(outcome: dict[str, Any]) -> None:
+    """Return once the thread of `in_thread` waits for a lock (the row this test holds)."""
     deadline = time.monotonic() + 20
+    while "pid" not in outcome and "error" not in outcome and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "error" not in outcome, outcome
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
+                [outcome["pid"]],
+            )
             if cursor.fetchone()[0]:
                 return
             time.sleep(0.02)
-    raise AssertionError("the other thread never waited for the product row")
+    raise AssertionError("the other thread never waited for the row")
 
 
 def external_commit(host: LocalGitHost, env_type: str) -> str:
@@ -296,10 +302,14 @@ def busy(git_root: Path, admin_user: Any, api_client_for: Any) -> tuple[Product,
 
 
 def in_thread(work: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    """Run `work` on a connection of its own; its backend pid, value or error land in the dict."""
     outcome: dict[str, Any] = {}
 
     def run() -> None:
         try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                outcome["pid"] = cursor.fetchone()[0]
             outcome["value"] = work()
         except Exception as exc:  # reported by the test
             outcome["error"] = exc
@@ -326,7 +336,9 @@ def test_a_sync_that_read_an_older_head_does_not_move_the_index_back(
         thread, outcome = in_thread(
             lambda: product_sync(product=Product.objects.get(pk=product.pk), repo=repo)
         )
-        wait_for_a_lock_waiter()  # the sync read HEAD (`older`) and waits to write the index
+        wait_until_it_waits_for_a_lock(
+            outcome
+        )  # the sync read HEAD (`older`) and waits to write the index
         # Meanwhile a save lands on top (it catches up with `older` itself, then commits).
         with pytest.raises(Exception, match="changed"):
             resource_save(
@@ -377,7 +389,7 @@ def test_a_save_whose_commit_a_sync_already_passed_does_not_move_the_index_back(
                 host=host,
             )
         )
-        wait_for_a_lock_waiter()  # the save committed and waits to update the index
+        wait_until_it_waits_for_a_lock(outcome)  # the save committed and waits to update the index
         saved = repo.head()
         newer = external_commit(host, "pushed-after")  # someone pushes on top of it
         assert product_sync(product=Product.objects.get(pk=product.pk), repo=repo)
