@@ -1,5 +1,8 @@
 """The cluster index never moves back to an older tenant commit (as the product index).
 
+The API servers are closed loopback ports: the health check each registration queues fails at
+once instead of waiting for an address that may not answer.
+
 The interleavings are arranged deterministically with the tenant row's lock on PostgreSQL:
 this test's thread holds it while another thread reaches it, changes Git and the index
 meanwhile, then lets go.
@@ -57,7 +60,7 @@ def tenant(git_root: Path, admin_user: Any, secret_store: Any) -> LocalGitHost:
     if connection.vendor != "postgresql":
         pytest.skip("arranges the interleaving with PostgreSQL row locks")
     host = LocalGitHost(git_root)
-    save("cluster-a", "https://10.0.0.1:6443", admin_user, host, secret_store)
+    save("cluster-a", "https://127.0.0.1:1", admin_user, host, secret_store)
     return host
 
 
@@ -68,7 +71,7 @@ def lock_tenant_row() -> None:
 def test_a_tenant_sync_that_read_an_older_head_does_not_move_the_index_back(
     tenant: LocalGitHost, admin_user: Any, secret_store: Any
 ) -> None:
-    pushed = push_api_server(tenant, "https://10.9.9.9:6443")  # a sync now has work
+    pushed = push_api_server(tenant, "https://127.0.0.9:1")  # a sync now has work
     with transaction.atomic():
         lock_tenant_row()
         thread, outcome = in_thread(lambda: tenant_sync(repo=tenant_repository(tenant)))
@@ -76,15 +79,15 @@ def test_a_tenant_sync_that_read_an_older_head_does_not_move_the_index_back(
             outcome
         )  # the sync read HEAD (`pushed`) and waits to write the index
         with pytest.raises(Conflict):  # behind Git: catches up with `pushed` first
-            save("cluster-b", "https://10.0.0.2:6443", admin_user, tenant, secret_store)
-        save("cluster-b", "https://10.0.0.2:6443", admin_user, tenant, secret_store)
+            save("cluster-b", "https://127.0.0.2:1", admin_user, tenant, secret_store)
+        save("cluster-b", "https://127.0.0.2:1", admin_user, tenant, secret_store)
     thread.join()
     assert "error" not in outcome, outcome
 
     head = tenant_repository(tenant).head()
     assert head != pushed
     assert TenantRepository.objects.get().head_sha == head
-    assert index() == {"cluster-a": "https://10.9.9.9:6443", "cluster-b": "https://10.0.0.2:6443"}
+    assert index() == {"cluster-a": "https://127.0.0.9:1", "cluster-b": "https://127.0.0.2:1"}
 
 
 def test_a_cluster_save_whose_commit_a_sync_already_passed_does_not_move_the_index_back(
@@ -94,15 +97,15 @@ def test_a_cluster_save_whose_commit_a_sync_already_passed_does_not_move_the_ind
     with transaction.atomic():
         lock_tenant_row()
         thread, outcome = in_thread(
-            lambda: save("cluster-b", "https://10.0.0.2:6443", admin_user, tenant, secret_store)
+            lambda: save("cluster-b", "https://127.0.0.2:1", admin_user, tenant, secret_store)
         )
         wait_until_it_waits_for_a_lock(outcome)  # the save committed and waits to update the index
         saved = repo.head()
-        pushed = push_api_server(tenant, "https://10.9.9.9:6443")  # on top of the save
+        pushed = push_api_server(tenant, "https://127.0.0.9:1")  # on top of the save
         assert tenant_sync(repo=repo)
     thread.join()
     assert "error" not in outcome, outcome
     assert outcome["value"].commit_sha == saved
 
     assert TenantRepository.objects.get().head_sha == pushed
-    assert index() == {"cluster-a": "https://10.9.9.9:6443", "cluster-b": "https://10.0.0.2:6443"}
+    assert index() == {"cluster-a": "https://127.0.0.9:1", "cluster-b": "https://127.0.0.2:1"}
