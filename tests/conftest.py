@@ -15,6 +15,16 @@ from products.models import AccessLevel, Membership, Product
 
 
 @pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Every test starts with an empty cache: the GitLab token identities cached by a test
+    (token hash -> user id) must not resolve to whichever user a later test's database gives
+    that id (SQLite reuses ids after a rollback)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def git_root(settings: Any, tmp_path: Path) -> Path:
     """Every test gets its own local Git host."""
     root = tmp_path / "git"
