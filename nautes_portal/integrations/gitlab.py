@@ -168,7 +168,11 @@ def translate(exc: Exception, action: str) -> NautesError:
         return _unavailable(action, "could not be reached")
     code = getattr(exc, "response_code", None)
     if code == 403:
-        return PermissionDenied(f"GitLab denied permission while {action}.")
+        # Every call here is made with the portal's own token: the fix is on GitLab's side.
+        return PermissionDenied(
+            f"GitLab denied the portal's account permission while {action}; give that account "
+            "the Maintainer role there (Owner for a group) before retrying."
+        )
     if code == 404:
         return NotFound(f"Not found on GitLab while {action}.")
     if code is None or code >= 500 or code == 429:

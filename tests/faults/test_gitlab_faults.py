@@ -105,7 +105,8 @@ def test_gitlab_failing_mid_product_creation(
     reason = detail["steps"][failed_at]["error"]
     assert "GitLab" in reason, reason
     if status == 403:
-        assert "try again" not in reason  # retrying alone will not help: say so
+        assert "try again" not in reason  # retrying alone will not help: say what will
+        assert "give that account the Maintainer role" in reason, reason
     else:
         assert "try again" in reason, reason
     assert not Product.objects.filter(name="acme").exists(), "not indexed half-made"

@@ -614,7 +614,12 @@ def test_forbidden_is_permission_denied(
     with pytest.raises(PermissionDenied) as caught:
         repo.commit(changes={"a": b"1"}, expected_parent=None, message="m", author=ALICE)
     assert (caught.value.status, caught.value.reason) == (403, "NO_AUTHORIZATION")
-    assert "committing to the repository of project" in caught.value.message
+    assert caught.value.message.startswith(
+        "GitLab denied the portal's account permission while committing to the repository of"
+    )
+    assert caught.value.message.endswith(
+        "the Maintainer role there (Owner for a group) before retrying."
+    )
     assert repo.head() is None
 
 
