@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import re
 import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from pytest_django.fixtures import Settings
 
 from deployments.models import Operation
@@ -56,10 +58,19 @@ def vault(
 
 
 def unseal(server: OpenBaoDevServer) -> None:
-    """Unseal a dev server with the key it printed when it started."""
+    """Unseal a dev server with the key it printed when it started, and wait until it serves
+    again (an unsealed server needs a moment to become active; a busy machine makes it longer)."""
     key = re.search(r"Unseal Key: (\S+)", server.log_path.read_text())
     assert key is not None, "the dev server prints its unseal key"
-    server.client().sys.submit_unseal_key(key.group(1))
+    client = server.client()
+    client.sys.submit_unseal_key(key.group(1))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        response = requests.get(f"{server.addr}/v1/sys/health", timeout=2)
+        if response.status_code == 200:  # initialized, unsealed and active
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"OpenBao did not become active after unsealing: {response.text}")
 
 
 def assert_keys_match_vault(fake: FakeGitLab, store: SecretStore, pid: int) -> None:
