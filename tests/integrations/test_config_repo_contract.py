@@ -73,7 +73,8 @@ def test_a_multi_file_commit_with_a_delete_is_one_commit(repo: ConfigRepository)
     first = commit(repo, {"a/one.yaml": b"1", "a/two.yaml": b"2", "b/three.yaml": b"3"})
     second = commit(
         repo,
-        {"a/one.yaml": b"1'", "b/three.yaml": None, "c/four.yaml": b"4"},
+        # Deleting a file that is not there is nothing, not an error.
+        {"a/one.yaml": b"1'", "b/three.yaml": None, "c/four.yaml": b"4", "nope.yaml": None},
         author=BOB,
         message="Rework\n\nwith a body",
     )
