@@ -75,9 +75,8 @@ def test_a_tenant_sync_that_read_an_older_head_does_not_move_the_index_back(
     with transaction.atomic():
         lock_tenant_row()
         thread, outcome = in_thread(lambda: tenant_sync(repo=tenant_repository(tenant)))
-        wait_until_it_waits_for_a_lock(
-            outcome
-        )  # the sync read HEAD (`pushed`) and waits to write the index
+        # The sync read HEAD (`pushed`) and waits to write the index.
+        wait_until_it_waits_for_a_lock(outcome)
         with pytest.raises(Conflict):  # behind Git: catches up with `pushed` first
             save("cluster-b", "https://127.0.0.2:1", admin_user, tenant, secret_store)
         save("cluster-b", "https://127.0.0.2:1", admin_user, tenant, secret_store)
@@ -99,7 +98,8 @@ def test_a_cluster_save_whose_commit_a_sync_already_passed_does_not_move_the_ind
         thread, outcome = in_thread(
             lambda: save("cluster-b", "https://127.0.0.2:1", admin_user, tenant, secret_store)
         )
-        wait_until_it_waits_for_a_lock(outcome)  # the save committed and waits to update the index
+        # The save committed and waits to update the index.
+        wait_until_it_waits_for_a_lock(outcome)
         saved = repo.head()
         pushed = push_api_server(tenant, "https://127.0.0.9:1")  # on top of the save
         assert tenant_sync(repo=repo)

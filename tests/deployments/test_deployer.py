@@ -112,6 +112,27 @@ def dr_dev_index(cluster: str = "cluster-dev") -> Product:
     return product
 
 
+# What deploying dr-dev creates, keyed as `owned` keys them.
+DR_DEV_OBJECTS = {
+    ("namespaces", "", "product-12"),
+    ("namespaces", "", "dr-dev"),
+    ("rolebindings", "product-12", "product-12"),
+    ("serviceaccounts", "dr-dev", "dr-dev"),
+    ("rolebindings", "dr-dev", "dr-dev"),
+    ("appprojects", "argocd", "product-12"),
+    ("secrets", "argocd", "repo-34"),
+    ("applications", "argocd", "dr-dev"),
+}
+
+
+def store_deploy_key(secret_store: Any) -> None:
+    """repo-34's read-only deploy key in Vault, as its provisioning would leave it."""
+    location = repo_secret_location("repo-34", "readonly")
+    secret_store.write(
+        engine=location.engine, path=location.path, data={"deploykey": DEPLOY_KEY, "id": "7"}
+    )
+
+
 def deploy(product: Product, runtime: str = "dr-dev") -> Operation:
     return runtime_deploy_start(product=product, runtime_name=runtime, actor=None, inline=True)
 
@@ -173,10 +194,7 @@ def cluster_dev(secret_store: Any, fake_kube_factory: Any) -> FakeKubeServer:
 def test_dr_dev_creates_exactly_what_the_runtime_operator_would(
     cluster_dev: FakeKubeServer, secret_store: Any
 ) -> None:
-    location = repo_secret_location("repo-34", "readonly")
-    secret_store.write(
-        engine=location.engine, path=location.path, data={"deploykey": DEPLOY_KEY, "id": "7"}
-    )
+    store_deploy_key(secret_store)
     product = dr_dev_index()
     operation = deploy(product)
     assert operation.status == "succeeded", operation.error
@@ -188,16 +206,7 @@ def test_dr_dev_creates_exactly_what_the_runtime_operator_would(
         "application",
     ]
     objects = owned(cluster_dev)
-    assert set(objects) == {
-        ("namespaces", "", "product-12"),
-        ("namespaces", "", "dr-dev"),
-        ("rolebindings", "product-12", "product-12"),
-        ("serviceaccounts", "dr-dev", "dr-dev"),
-        ("rolebindings", "dr-dev", "dr-dev"),
-        ("appprojects", "argocd", "product-12"),
-        ("secrets", "argocd", "repo-34"),
-        ("applications", "argocd", "dr-dev"),
-    }
+    assert set(objects) == DR_DEV_OBJECTS
     for obj in objects.values():
         assert obj["metadata"]["labels"][OWNER] == "product-12"
 

@@ -14,14 +14,14 @@ import pytest
 from deployments.models import Operation
 from deployments.operations import operation_run
 from deployments.services import runtime_remove_start
-from nautes_portal.integrations.vault import repo_secret_location
 from products.models import DeploymentRuntime
 from tests.deployments.test_deployer import (
-    DEPLOY_KEY,
+    DR_DEV_OBJECTS,
     cluster_dev,  # noqa: F401
     deploy,
     dr_dev_index,
     owned,
+    store_deploy_key,
 )
 from tests.fakes.kube_server import FakeKubeServer
 
@@ -32,27 +32,11 @@ APPPROJECT_CREATE = r"/apis/argoproj.io/v1alpha1/namespaces/argocd/appprojects$"
 
 @pytest.fixture
 def deploy_key(secret_store: Any) -> None:
-    location = repo_secret_location("repo-34", "readonly")
-    secret_store.write(
-        engine=location.engine, path=location.path, data={"deploykey": DEPLOY_KEY, "id": "7"}
-    )
+    store_deploy_key(secret_store)
 
 
 def steps(operation: Operation) -> list[tuple[str, str]]:
     return [(s.name, s.status) for s in operation.steps.order_by("position")]
-
-
-# What deploying dr-dev creates (tests/deployments/test_deployer.py checks each object's body).
-DR_DEV_OBJECTS = {
-    ("namespaces", "", "product-12"),
-    ("namespaces", "", "dr-dev"),
-    ("rolebindings", "product-12", "product-12"),
-    ("serviceaccounts", "dr-dev", "dr-dev"),
-    ("rolebindings", "dr-dev", "dr-dev"),
-    ("appprojects", "argocd", "product-12"),
-    ("secrets", "argocd", "repo-34"),
-    ("applications", "argocd", "dr-dev"),
-}
 
 
 def test_a_cluster_gone_mid_deploy_fails_visibly_and_a_retry_completes(

@@ -16,9 +16,7 @@ from nautes_portal.integrations.config_repo import (
     RepositoryError,
 )
 from nautes_portal.integrations.git_local import LocalConfigRepository, LocalGitHost, run_git
-
-ALICE = Author("Alice Admin", "alice@example.com")
-BOB = Author("Bob Builder", "bob@example.com")
+from tests.integrations.test_config_repo_contract import ALICE
 
 
 @pytest.fixture

@@ -26,10 +26,9 @@ from nautes_portal.integrations.config_repo import (
 )
 from nautes_portal.integrations.gitlab import GitLabConfigRepository, GitLabHost, GitLabUser
 from tests.fakes.gitlab_server import DEVELOPER, MAINTAINER, OWNER, REPORTER, FakeGitLab
+from tests.integrations.test_config_repo_contract import ALICE, BOB
 from tests.plugins.gitlab_fake import PORTAL_BOT_TOKEN
 
-ALICE = Author("Alice Admin", "alice@example.com")
-BOB = Author("Bob Builder", "bob@example.com")
 # Two well-formed OpenSSH ed25519 public keys, with comments.
 KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMqXgRLKG73K+sIxs5oj3E2nhu/4FHxOcrmAd4Wv7ki7 repo-1"
 KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID4j6BYAOVlKM4lPZWThsTSLvXoAiNQsSstz7q7VnACd repo-2"

@@ -336,11 +336,11 @@ def test_a_sync_that_read_an_older_head_does_not_move_the_index_back(
         thread, outcome = in_thread(
             lambda: product_sync(product=Product.objects.get(pk=product.pk), repo=repo)
         )
-        wait_until_it_waits_for_a_lock(
-            outcome
-        )  # the sync read HEAD (`older`) and waits to write the index
+        # The sync read HEAD (`older`) and waits to write the index.
+        wait_until_it_waits_for_a_lock(outcome)
+
         # Meanwhile a save lands on top (it catches up with `older` itself, then commits).
-        with pytest.raises(Exception, match="changed"):
+        def save() -> None:
             resource_save(
                 product=product,
                 kind="Environment",
@@ -349,15 +349,11 @@ def test_a_sync_that_read_an_older_head_does_not_move_the_index_back(
                 actor=admin_user,
                 host=host,
             )
+
+        with pytest.raises(Exception, match="changed"):
+            save()
         product.refresh_from_db()
-        resource_save(
-            product=product,
-            kind="Environment",
-            name="env-a",
-            spec={"cluster": "cluster-a", "envType": "saved"},
-            actor=admin_user,
-            host=host,
-        )
+        save()
     thread.join()
     assert "error" not in outcome, outcome
 
@@ -389,7 +385,8 @@ def test_a_save_whose_commit_a_sync_already_passed_does_not_move_the_index_back(
                 host=host,
             )
         )
-        wait_until_it_waits_for_a_lock(outcome)  # the save committed and waits to update the index
+        # The save committed and waits to update the index.
+        wait_until_it_waits_for_a_lock(outcome)
         saved = repo.head()
         newer = external_commit(host, "pushed-after")  # someone pushes on top of it
         assert product_sync(product=Product.objects.get(pk=product.pk), repo=repo)
