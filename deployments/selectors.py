@@ -290,8 +290,9 @@ def _add_group(
         summary.oldest_read = oldest_read
 
 
-def deployment_overview(user: Any, *, page: int = 1, per_page: int = 25) -> Overview:
-    """The user's products (paged) with runtime counts, and runtimes needing attention."""
+def deployment_overview(user: Any, *, page: int | str | None = 1, per_page: int = 25) -> Overview:
+    """The user's products (paged) with runtime counts, and runtimes needing attention. `page`
+    may be the raw `?page=` value: Paginator.get_page turns anything unusable into a page."""
     paginator = Paginator(_visible(user).only("name", "display_name", "group_id"), per_page)
     current = paginator.get_page(page)
     products = list(current.object_list)

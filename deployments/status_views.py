@@ -35,7 +35,7 @@ from deployments.services import runtime_reapply, runtime_refresh_status, runtim
 from deployments.status import explain
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError
-from nautes_portal.paging import page_number, page_size
+from nautes_portal.paging import page_size
 from products.models import DeploymentRuntime, Product
 
 POLL = "every 10s"
@@ -228,7 +228,9 @@ def _attention_row(status: RuntimeStatus, now: dt.datetime) -> dict[str, Any]:
 @require_GET
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    data = deployment_overview(request.user, page=page_number(request), per_page=page_size(request))
+    data = deployment_overview(
+        request.user, page=request.GET.get("page"), per_page=page_size(request)
+    )
     now = timezone.now()
     # Plain values, made here once per row: the page is polled every 10 s by every user, and a
     # template looking up nested attributes costs more than building the dicts.

@@ -15,11 +15,3 @@ def page_size(request: HttpRequest) -> int:
     except ValueError:
         return PAGE_SIZES[0]
     return size if size in PAGE_SIZES else PAGE_SIZES[0]
-
-
-def page_number(request: HttpRequest) -> int:
-    """`?page=` as a positive number; anything else is the first page."""
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1

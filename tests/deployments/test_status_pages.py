@@ -119,6 +119,8 @@ def test_the_overview_pages_like_the_lists_and_says_when_attention_is_cut(
     html = client.get("/deployments/?per_page=50&page=1").content.decode()
     assert "1–31 of 31" in html and "nautes-labs" in html
     assert "1–25 of 31" in client.get("/deployments/?per_page=7").content.decode()
+    assert "1–25 of 31" in client.get("/deployments/?page=abc").content.decode()
+    assert "26–31 of 31" in client.get("/deployments/?page=999").content.decode()
     second = client.get("/deployments/?page=2", HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-get="/deployments/?page=2"' in second and "26–31 of 31" in second
 
