@@ -18,19 +18,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from clusters.models import Cluster
 from deployments import desired
-from deployments.models import Operation, RuntimeStatus
-from deployments.selectors import (
-    ProductSummary,
-    RuntimeView,
-    age_text,
-    deployment_overview,
-    product_matrix,
-    runtime_view,
-)
+from deployments.models import Operation
+from deployments.overview import AttentionRow, ProductSummary, deployment_overview
+from deployments.selectors import RuntimeView, age_text, product_matrix, runtime_view
 from deployments.services import runtime_reapply, runtime_refresh_status, runtime_sync_now
 from deployments.status import explain
 from nautes_portal import permissions
@@ -193,22 +188,30 @@ COUNT_COLUMNS = (
 )
 
 
+def _count_cells(summary: ProductSummary) -> SafeString:
+    """The seven count cells of a product's row, made in Python as the admin's change list makes
+    its cells: 25 rows x 7 cells were most of the page's template time. Safe as they are: the
+    values are integers (`:d` refuses anything else) and the classes are the constants above."""
+    cells = "".join(
+        f'<td class="{css}">{n:d}</td>' if n and css else f"<td>{n:d}</td>"
+        for n, css in ((getattr(summary, column), css) for column, css in COUNT_COLUMNS)
+    )
+    return mark_safe(cells)  # noqa: S308
+
+
 def _summary_row(summary: ProductSummary, now: dt.datetime) -> dict[str, Any]:
-    name = summary.product.name
-    counts = [(getattr(summary, column), css) for column, css in COUNT_COLUMNS]
+    name = summary.name
     return {
         "name": name,
         "url": reverse("product-deployments", args=[name]),
-        # (text, class) per count column: strings, so the template neither localises numbers
-        # nor decides classes for every cell.
-        "counts": [(str(n), css if n else "") for n, css in counts],
+        "counts": _count_cells(summary),
         "changed": age_text(now, summary.last_change) if summary.last_change else "",
         "age": age_text(now, summary.oldest_read) if summary.oldest_read else "",
     }
 
 
-def _attention_row(status: RuntimeStatus, now: dt.datetime) -> dict[str, Any]:
-    product, runtime = status.product.name, status.runtime_name
+def _attention_row(status: AttentionRow, now: dt.datetime) -> dict[str, Any]:
+    product, runtime = status.product, status.runtime_name
     view = RuntimeView(runtime, status.environment, [], status, now)
     return {
         "product": product,
