@@ -73,10 +73,6 @@ class RuntimeView:
             return ""
         return age_text(self.now, self.status.read_at)
 
-    @property
-    def short_revision(self) -> str:
-        return (self.status.revision if self.status else "")[:8]
-
 
 @dataclass
 class Cell:
@@ -106,12 +102,19 @@ class Matrix:
 
 # The large columns only the runtime page shows; lists leave them in the database.
 DETAIL_COLUMNS = ("operation", "resources", "history")
-MESSAGE_COLUMNS = ("conditions", "health_message", "operation_message", "error", "source_version")
-
-
-def _statuses(product: Product, *, defer: tuple[str, ...]) -> dict[str, RuntimeStatus]:
-    rows = RuntimeStatus.objects.filter(product=product).defer(*defer)
-    return {s.runtime_name: s for s in rows}
+# What a matrix cell shows (RuntimeView.state reads the last three): named rather than deferred,
+# as the matrix is polled every 10 s and every further column is a field to load per runtime.
+MATRIX_COLUMNS = (
+    "runtime_name",
+    "sync_status",
+    "health_status",
+    "revision",
+    "read_at",
+    "deployed_at",
+    "reachable",
+    "application_found",
+    "operation_phase",
+)
 
 
 def product_matrix(product: Product) -> Matrix:
@@ -126,7 +129,10 @@ def product_matrix(product: Product) -> Matrix:
         .order_by("name")
         .only("name", "destination_environment", "projects_ref")
     )
-    statuses = _statuses(product, defer=DETAIL_COLUMNS + MESSAGE_COLUMNS)
+    statuses = {
+        s.runtime_name: s
+        for s in RuntimeStatus.objects.filter(product=product).only(*MATRIX_COLUMNS)
+    }
     column = {env.name: i for i, env in enumerate(environments)}
     rows = {name: _row(name, len(environments)) for name in projects}
     views = [_view(runtime, statuses, now) for runtime in runtimes]
@@ -178,7 +184,10 @@ def _mark_drift(cells: list[Cell]) -> None:
 def runtime_statuses(product: Product) -> list[RuntimeView]:
     """Every runtime of the product with its status row, by name (2 queries)."""
     now = timezone.now()
-    statuses = _statuses(product, defer=DETAIL_COLUMNS)
+    statuses = {
+        s.runtime_name: s
+        for s in RuntimeStatus.objects.filter(product=product).defer(*DETAIL_COLUMNS)
+    }
     runtimes = (
         DeploymentRuntime.objects.filter(product=product)
         .order_by("name")

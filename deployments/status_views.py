@@ -32,15 +32,9 @@ from nautes_portal import permissions
 from nautes_portal.errors import NautesError
 from nautes_portal.paging import page_size
 from products.models import DeploymentRuntime, Product
+from products.views import visible_product
 
 POLL = "every 10s"
-
-
-def _product(request: HttpRequest, name: str) -> Product:
-    product = permissions.products_visible_to(request.user).filter(name=name).first()
-    if product is None:
-        raise Http404("No such product.")
-    return product
 
 
 def _runtime(product: Product, name: str) -> DeploymentRuntime:
@@ -59,7 +53,7 @@ def _render(request: HttpRequest, template: str, partial: str, context: dict[str
 @require_GET
 @login_required
 def product_deployments(request: HttpRequest, name: str) -> HttpResponse:
-    product = _product(request, name)
+    product = visible_product(request, name)
     matrix = product_matrix(product)
     oldest = matrix.oldest_read
     context = {
@@ -104,7 +98,7 @@ def _argocd_link(cluster_name: str, runtime: str) -> str:
 @require_GET
 @login_required
 def runtime_page(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
-    product = _product(request, name)
+    product = visible_product(request, name)
     row = _runtime(product, runtime)
     view = runtime_view(product, row)
     status = view.status
@@ -129,7 +123,7 @@ def runtime_page(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
 
 
 def _act(request: HttpRequest, name: str, runtime: str) -> tuple[Product, str]:
-    product = _product(request, name)
+    product = visible_product(request, name)
     _runtime(product, runtime)
     if not permissions.can_change_resources(request.user, product):
         raise PermissionDenied("You may not change the runtimes of this product.")

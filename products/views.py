@@ -81,7 +81,7 @@ def htmx_partial(request: HttpRequest) -> bool:
 
 def visible_product(request: HttpRequest, name: str) -> Product:
     """The product, or 404 when it does not exist or the user may not read it."""
-    product = permissions.products_visible_to(request.user).filter(name=name).first()
+    product = permissions.visible_product(request.user, name)
     if product is None:
         raise Http404("No such product.")
     return product

@@ -60,7 +60,7 @@ ERRORS = {code: OpenApiResponse(ErrorReply) for code in (400, 401, 403, 404, 409
 
 def visible_product(request: Request, name: str) -> Product:
     """The product, or 404 when it does not exist or the caller may not read it."""
-    product = permissions.products_visible_to(request.user).filter(name=name).first()
+    product = permissions.visible_product(request.user, name)
     if product is None:
         raise NotFound(f"the product {name} is not found", reason="GROUP_NOT_FOUND")
     return product

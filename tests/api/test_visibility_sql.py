@@ -1,5 +1,5 @@
 """The product visibility rule in its two forms: the ORM queryset every list uses and the SQL
-condition the overview's hand-written queries use must select the same products."""
+condition the overview's queries and the one-product lookup use must select the same products."""
 
 from __future__ import annotations
 
@@ -54,3 +54,6 @@ def test_the_sql_condition_selects_what_products_visible_to_selects(make_user: A
         orm = set(permissions.products_visible_to(user).values_list("name", flat=True))
         assert orm == expected[who], who
         assert by_sql(user) == orm, who
+        # One product by name: every product page and endpoint looks it up this way.
+        found = {n for n in [*names, "missing"] if permissions.visible_product(user, n)}
+        assert found == orm, who
