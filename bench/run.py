@@ -554,9 +554,16 @@ NOTES = """Notes:
   and `tests/api/test_query_counts.py`). The gunicorn server keeps its database connection
   between requests, as the production configmap says (DATABASE_CONN_MAX_AGE=60); with one
   connection per request every page costs about 0.8 ms more and the ratios look better than they
-  are. The overview does not meet its target: beyond the baseline it spends four ORM queries of
-  about 1 ms each to build and compile (their SQL runs in about 1.5 ms together; hand-written
-  SQL measured 0.85 ms faster, not enough) and about 2 ms of template for 35 rows.
+  are. The pages and their baselines are requested alternately in 15 blocks of ten pairs; the
+  ratio is the median of the blocks' ratios and the range shows how far this shared virtual
+  machine moved meanwhile (a baseline of about 1 ms varies by half from one minute to the next,
+  so ratios taken minutes apart are not comparable).
+* scale, what it took: the ORM spent three times as long building and compiling the overview's
+  queries as the database spent running them, so the overview's three queries and the
+  permission-scoped product lookup every product page starts with are hand-written SQL (the
+  visibility rule's SQL form sits in `nautes_portal/permissions.py`, tested equal to the ORM
+  form); the overview's count cells are made in Python as the admin's change list makes its
+  cells; the matrix loads only the status columns a cell shows.
 * status: `bench/status_cycle.py` (fake clusters in a separate process, 8 clusters read at a
   time, 10% of the Applications changing between cycles); the first cycle inserts every row.
 """
