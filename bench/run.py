@@ -487,7 +487,10 @@ def bench_scale() -> list[Row]:
                     f"{far.ratio:.1f}× over HTTP (blocks {far.low:.1f}–{far.high:.1f}); "
                     f"{near.ratio:.1f}× in-process ({near.low:.1f}–{near.high:.1f}) "
                     "(target ≤ 5×)",
-                    f"over HTTP: {met(far.ratio <= 5)}; in-process: {met(near.ratio <= 5)}",
+                    # The target compares with a trivial view "on the same server": the HTTP
+                    # figure. In-process (no server, no HTTP) is stricter and shown beside it.
+                    f"{met(far.ratio <= 5)} (over HTTP); in-process also ≤ 5×: "
+                    f"{'yes' if near.ratio <= 5 else 'no'}",
                 )
             )
     return rows
@@ -534,8 +537,10 @@ NOTES = """Notes:
 * Every ratio is measured in one run on one machine: the portal's figure and its baseline are
   medians of repeated requests made the same way, interleaved, so the ratio is what the target
   is about, not the absolute time. read and write use Django's test client (no HTTP); scale is
-  measured both through gunicorn over HTTP on 127.0.0.1 (gunicorn.conf.py with one worker and
-  one thread, one keep-alive connection) and in-process, and the table says which met.
+  measured through gunicorn over HTTP on 127.0.0.1 (gunicorn.conf.py with one worker and one
+  thread, one keep-alive connection): the target's "trivial view on the same server". The same
+  requests in-process (Django's test client, no HTTP) are shown beside it: without the server's
+  share both figures shrink, so that ratio is stricter; it is reported, not the target.
 * read: the list reads only the index, so its cost follows what is listed (50 environments), not
   the size of the product; upstream clones the product repository on every request, and a local
   `git clone` is its floor before any network.
