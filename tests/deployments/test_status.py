@@ -720,7 +720,12 @@ def test_the_overview_and_matrix_pages_render_in_a_fixed_number_of_queries(
     client.force_login(alice)
     with django_assert_max_num_queries(5):
         overview = client.get("/deployments/")
-    assert overview.status_code == 200 and "1–25 of 1000" in overview.content.decode()
+    html = overview.content.decode()
+    assert overview.status_code == 200 and "1–25 of 1000" in html
+    # prod-0000's counts: runtimes, synced, out of sync, healthy, progressing, degraded, unknown;
+    # a count that is not zero takes its column's class, a zero none.
+    cells = '<td>10</td><td class="ok">6</td><td class="problem">4</td><td class="ok">7</td>'
+    assert cells + '<td>0</td><td class="problem">3</td><td>0</td>' in html
     with django_assert_max_num_queries(7):
         matrix = client.get("/products/prod-0000/deployments/")
     html = matrix.content.decode()
