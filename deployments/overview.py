@@ -12,7 +12,10 @@ ones the database derives on `RuntimeStatus`, and the table names come from the 
   state (a runtime never read counts as a runtime only; a status row whose runtime left the
   index is not counted).
 * `attention`: the first runtimes needing attention, by product then runtime name, walking the
-  products in name order so the cost does not grow with the tenant.
+  products in name order so the cost does not grow with the tenant. `OFFSET 0` keeps its EXISTS
+  a per-product probe: PostgreSQL otherwise turns it into a semi-join, and with the statistics
+  of a freshly loaded tenant (before autovacuum's ANALYZE) it planned that as a nested loop over
+  every status row for every product: 350 ms instead of 1 ms at 1,000 products.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ WITH first AS (
     SELECT p.id, p.name FROM {PRODUCTS} p
     WHERE {{visible}}
       AND EXISTS (SELECT 1 FROM {STATUSES} s {INDEXED}
-                  WHERE s.product_id = p.id AND s.needs_attention)
+                  WHERE s.product_id = p.id AND s.needs_attention LIMIT 1 OFFSET 0)
     ORDER BY p.name LIMIT %s
 )
 SELECT first.name, s.runtime_name, s.cluster, s.environment, s.sync_status, s.health_status,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import time
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from deployments import overview
 from deployments.models import RuntimeStatus
 from deployments.overview import deployment_overview
 from deployments.selectors import product_matrix, runtime_statuses
@@ -20,6 +23,7 @@ from deployments.status import (
     status_collect_cluster,
     status_fields,
 )
+from nautes_portal import permissions
 from nautes_portal.integrations.kube import KubeClient
 from products.models import AccessLevel, DeploymentRuntime, Environment, Membership, Product
 from tests.deployments.test_deployer import (
@@ -678,6 +682,25 @@ def test_the_overview_counts_the_indexed_runtimes_only(alice: Any) -> None:
         0,
     )
     assert [s.runtime_name for s in overview.attention] == ["dr-a"]
+
+
+def test_the_attention_query_probes_products_one_by_one_on_postgresql(
+    big_tenant: list[Product], alice: Any
+) -> None:
+    """Flattened into a semi-join, the EXISTS of the attention query was planned, right after a
+    bulk load (before autovacuum's ANALYZE), as a nested loop over every status row for every
+    product: 350 ms instead of 1 ms. `OFFSET 0` keeps it a per-product probe (a SubPlan)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner rule")
+    condition, params = permissions.visible_products_condition(alice, "p")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) " + overview.ATTENTION_SQL.format(visible=condition),
+            [*params, 11, 11],
+        )
+        (plan,) = cursor.fetchone()
+    text = json.dumps(plan)
+    assert '"Join Type": "Semi"' not in text and '"Subplan Name": "SubPlan' in text, text
 
 
 def test_the_overview_reports_the_latest_change_and_the_oldest_reading(alice: Any) -> None:
