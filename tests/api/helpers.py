@@ -12,7 +12,12 @@ from nautes_portal.integrations.git_local import LocalGitHost
 KUBECONFIG_TOKEN = "kubeconfig-token-s3cr3t-9f2c1d"
 
 
-def kubeconfig(server: str = "https://10.0.0.1:6443") -> str:
+# Registration checks the cluster in the background: a port that refuses at once on any machine
+# lets that check fail fast instead of waiting on a network a test machine may not reach.
+UNREACHABLE_API_SERVER = "https://127.0.0.1:1"
+
+
+def kubeconfig(server: str = UNREACHABLE_API_SERVER) -> str:
     document = {
         "apiVersion": "v1",
         "kind": "Config",
