@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.db import transaction
-from django.db.models import QuerySet, Value
+from django.db import connection, transaction
 from django.utils import timezone
 
 from products.manifests import ParsedResource, ParsedTree, index_fields
@@ -89,25 +89,36 @@ def product_state(product: Product) -> ProductState:
     )
     for name, path, manifest, kind in _resource_rows(product):
         spec = dict(manifest.get("spec") or {})
-        state.of_kind(kind)[name] = Resource(kind=kind, name=name, path=path, spec=spec)
+        resource = Resource(kind=kind, name=name, path=path, spec=spec, manifest=manifest)
+        state.of_kind(kind)[name] = resource
     state.repo_ids_by_name = dict(
         CodeRepo.objects.filter(product=product).values_list("repo_name", "name")
     )
     return complete_state(state)
 
 
-def _resource_rows(product: Product) -> QuerySet[Any]:
-    """(name, path, manifest, kind) of every resource of the product, in one query (UNION ALL of
-    the kinds' tables): every save reads them, and on PostgreSQL a round trip per kind cost more
-    than the reading."""
-    kinds = [
-        model.objects.filter(product=product)
-        .annotate(resource_kind=Value(kind))
-        .values_list("name", "path", "manifest", "resource_kind")
-        .order_by()
-        for kind, model in MODEL_BY_KIND.items()
+# Every resource of a product as (name, path, manifest, kind), kind by kind and by name, in one
+# query: every save and preview reads them. Written out because building the ORM's six-way
+# UNION cost 2.8 ms a save against 0.7 ms for running it (and one query per kind cost a round
+# trip each on PostgreSQL). Only the models' table names and kinds (constants) are in the text;
+# the product id is a parameter.
+_SELECTS = [
+    f"SELECT name, path, manifest, '{kind}', {rank} FROM {model._meta.db_table}"  # noqa: S608
+    " WHERE product_id = %s"
+    for rank, (kind, model) in enumerate(MODEL_BY_KIND.items())
+]
+RESOURCE_ROWS_SQL = " UNION ALL ".join(_SELECTS) + " ORDER BY 5, 1"
+
+
+def _resource_rows(product: Product) -> list[tuple[str, str, dict[str, Any], str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(RESOURCE_ROWS_SQL, [product.pk] * len(MODEL_BY_KIND))
+        rows = cursor.fetchall()
+    # The drivers hand JSON columns over as text (the ORM's field would decode them).
+    return [
+        (name, path, manifest if isinstance(manifest, dict) else json.loads(manifest), kind)
+        for name, path, manifest, kind, _rank in rows
     ]
-    return kinds[0].union(*kinds[1:], all=True)
 
 
 def complete_state(state: ProductState) -> ProductState:

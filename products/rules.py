@@ -17,6 +17,7 @@ a deterministic order, so the caller can show them all.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -553,12 +554,30 @@ def _ordered(state: ProductState) -> list[Resource]:
     )
 
 
-def _later(state: ProductState, resource: Resource) -> list[Resource]:
-    """Resources of the same kind named after `resource`, so each pair is reported once."""
-    others = state.of_kind(resource.kind).values()
-    return sorted(
-        (r for r in others if str(r.name) > str(resource.name)), key=lambda r: str(r.name)
-    )
+class _Peers:
+    """The pairwise rules (two environments on one cluster, two runtimes deploying the same
+    source to the same place) compare a resource only with the resources of its kind that share
+    a key and are named after it, so each pair is reported once. Grouping by the key first keeps
+    a check of the whole product near-linear: comparing every pair cost a product of 500 runtimes
+    125,000 comparisons on every save. Built once per `check_global`."""
+
+    def __init__(self, state: ProductState) -> None:
+        self.state = state
+        self._groups: dict[tuple[str, Callable[[Resource], Any]], dict[Any, list[Resource]]] = {}
+
+    def later(self, resource: Resource, key: Callable[[Resource], Any]) -> list[Resource]:
+        groups = self._groups.get((resource.kind, key))
+        if groups is None:
+            groups = {}
+            for other in sorted(self.state.of_kind(resource.kind).values(), key=_name):
+                groups.setdefault(key(other), []).append(other)
+            self._groups[(resource.kind, key)] = groups
+        group = groups.get(key(resource), [])
+        return group[bisect.bisect_right(group, _name(resource), key=_name) :]
+
+
+def _name(resource: Resource) -> str:
+    return str(resource.name)
 
 
 def _exists(state: ProductState, kind: str, name: str) -> bool:
@@ -633,9 +652,15 @@ def _cluster_problem(state: ProductState, runtime: Resource, worker_type: str) -
     return None
 
 
-def _global_environment(env: Resource, state: ProductState, clean: bool) -> list[str]:
+def _env_cluster(env: Resource) -> str:
+    return _str(_spec(env), "cluster")
+
+
+def _global_environment(
+    env: Resource, state: ProductState, clean: bool, peers: _Peers
+) -> list[str]:
     """The cluster exists, and no other environment of the product uses it."""
-    cluster = _str(_spec(env), "cluster")
+    cluster = _env_cluster(env)
     if not cluster:
         return []
     messages = []
@@ -647,13 +672,12 @@ def _global_environment(env: Resource, state: ProductState, clean: bool) -> list
         )
     messages += [
         ENV_CLUSTER_SHARED.format(a=env.name, b=other.name)
-        for other in _later(state, env)
-        if _str(_spec(other), "cluster") == cluster
+        for other in peers.later(env, _env_cluster)
     ]
     return messages
 
 
-def _global_coderepo(repo: Resource, state: ProductState, clean: bool) -> list[str]:
+def _global_coderepo(repo: Resource, state: ProductState, clean: bool, _: _Peers) -> list[str]:
     """The owning project, when set, exists."""
     spec = _spec(repo)
     project = _str(spec, "project")
@@ -668,7 +692,7 @@ def _global_coderepo(repo: Resource, state: ProductState, clean: bool) -> list[s
     ]
 
 
-def _global_binding(binding: Resource, state: ProductState, clean: bool) -> list[str]:
+def _global_binding(binding: Resource, state: ProductState, clean: bool, _: _Peers) -> list[str]:
     """The authorized repository and every listed project exist."""
     spec = _spec(binding)
     repo = _str(spec, "codeRepo")
@@ -694,7 +718,12 @@ class _NotExist(str):
     __slots__ = ()
 
 
-def _global_dr(dr: Resource, state: ProductState, clean: bool) -> list[str]:
+def _dr_target(dr: Resource) -> tuple[tuple[str, str, str], str]:
+    """What a runtime deploys and where: two runtimes alike in both are duplicates."""
+    return _dr_source(dr), _env_of(_spec(dr))
+
+
+def _global_dr(dr: Resource, state: ProductState, clean: bool, peers: _Peers) -> list[str]:
     """References and duplicates, then upstream's `DeploymentRuntime.Validate`."""
     spec = _spec(dr)
     messages = [
@@ -714,11 +743,11 @@ def _global_dr(dr: Resource, state: ProductState, clean: bool) -> list[str]:
         )
     # Upstream's `Compare`. `Validate`'s "can not deploy same repo to the same destination" is
     # the same test over the same runtimes, so it can never add anything: it is not repeated.
-    messages += [
-        DUPLICATE_REFERENCE.format(a=dr.name, b=other.name)
-        for other in _later(state, dr)
-        if env and _dr_source(other) == _dr_source(dr) and _env_of(_spec(other)) == env
-    ]
+    if env:
+        messages += [
+            DUPLICATE_REFERENCE.format(a=dr.name, b=other.name)
+            for other in peers.later(dr, _dr_target)
+        ]
     if clean and not messages:
         messages += [DR_PREFIX + m for m in _validate_dr(dr, state)]
     return messages
@@ -753,7 +782,18 @@ def _validate_dr(dr: Resource, state: ProductState) -> list[str]:
     return messages
 
 
-def _global_ppr(ppr: Resource, state: ProductState, clean: bool) -> list[str]:
+def _ppr_target(ppr: Resource) -> tuple[str, str, str]:
+    """Source, environment and namespace: runtimes alike in these may share a pipeline path."""
+    spec = _spec(ppr)
+    destination = _dict(spec, "destination")
+    return (
+        _str(spec, "pipelineSource"),
+        _str(destination, "environment"),
+        _str(destination, "namespace"),
+    )
+
+
+def _global_ppr(ppr: Resource, state: ProductState, clean: bool, peers: _Peers) -> list[str]:
     """Pipeline paths, references, duplicates, hooks, then upstream's `Validate`."""
     spec = _spec(ppr)
     project = _str(spec, "project")
@@ -778,7 +818,7 @@ def _global_ppr(ppr: Resource, state: ProductState, clean: bool) -> list[str]:
     references_ok = not messages
     messages += [
         DUPLICATE_REFERENCE.format(a=ppr.name, b=other.name)
-        for other in _later(state, ppr)
+        for other in peers.later(ppr, _ppr_target)
         if _ppr_duplicates(ppr, other)
     ]
     messages += [PPR_PREFIX + HOOK_PREFIX + m for m in _hook_problems(_dict(spec, "hooks"))]
@@ -871,7 +911,7 @@ def _validate_ppr(ppr: Resource, state: ProductState) -> list[str]:
     return messages
 
 
-_GLOBAL: dict[str, Callable[[Resource, ProductState, bool], list[str]]] = {
+_GLOBAL: dict[str, Callable[[Resource, ProductState, bool, _Peers], list[str]]] = {
     "Environment": _global_environment,
     "CodeRepo": _global_coderepo,
     "CodeRepoBinding": _global_binding,
@@ -892,11 +932,12 @@ def check_global(state: ProductState) -> list[Problem]:
     sound resource (upstream's `Validate`) run only when both are clean.
     """
     problems: list[Problem] = []
+    peers = _Peers(state)
     for resource in _ordered(state):
         static = check_static(resource, state)
         problems += static
         checker = _GLOBAL.get(resource.kind)
-        messages = checker(resource, state, not static) if checker else []
+        messages = checker(resource, state, not static, peers) if checker else []
         problems += [_problem(resource, m) for m in dict.fromkeys(messages)]
     return problems
 

@@ -196,19 +196,29 @@ def _plan(
     old: Resource | None,
     after: ProductState,
 ) -> _Change:
-    """The files one save or delete writes: the resource file and the regenerated kustomization."""
-    row = MODEL_BY_KIND[kind].objects.filter(product=product, name=name).first()
+    """The files one save or delete writes: the resource file and the regenerated kustomization.
+    `old` is the indexed resource the rules ran on (None when there is none)."""
+    indexed = _indexed_manifest(product, old)
     changes: dict[str, bytes | None] = {}
     document: dict[str, Any] | None = None
     if new is not None:
-        document = build_document(kind, name, new.spec, row.manifest if row else None)
+        document = build_document(kind, name, new.spec, indexed)
         changes[new.path] = dump_yaml(document)
     if old is not None and (new is None or old.path != new.path):
         changes[old.path] = None
     changes[KUSTOMIZATION_PATH] = kustomization(r.path for r in after.all_resources())
     path = new.path if new is not None else (old.path if old is not None else "")
-    before = dump_yaml(row.manifest) if row is not None else None
+    before = dump_yaml(indexed) if indexed is not None else None
     return _Change(changes=changes, document=document, before=before, path=path)
+
+
+def _indexed_manifest(product: Product, old: Resource | None) -> dict[str, Any] | None:
+    """The indexed document of `old`: product_state read it with the rest; a query only for a
+    resource built without it."""
+    if old is None or old.manifest is not None:
+        return old.manifest if old is not None else None
+    row = MODEL_BY_KIND[old.kind].objects.filter(product=product, name=old.name).first()
+    return row.manifest if row is not None else None
 
 
 def _lock_commit_sha(product: Product) -> str:

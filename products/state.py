@@ -19,6 +19,9 @@ class Resource:
     name: str
     path: str
     spec: dict[str, Any]
+    # The whole document as the index holds it (None for a resource being saved): a save
+    # renders its diff and keeps the document's other fields from it without reading it again.
+    manifest: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

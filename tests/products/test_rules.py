@@ -306,6 +306,23 @@ def test_two_environments_cannot_share_a_cluster() -> None:
     ]
 
 
+def test_every_pair_sharing_a_cluster_is_reported_once_in_name_order() -> None:
+    state = state_of(
+        env("env-c"),
+        env("env-a"),
+        env("env-e", "cluster-pipeline"),
+        env("env-b"),
+        env("env-d", "cluster-pipeline"),
+    )
+    shared = "duplicate reference cluster resources sbetween resource {} and resource {}"
+    assert global_messages(state) == [
+        shared.format("env-a", "env-b"),
+        shared.format("env-a", "env-c"),
+        shared.format("env-b", "env-c"),
+        shared.format("env-d", "env-e"),
+    ]
+
+
 # ---- Project ------------------------------------------------------------------------------------
 
 
