@@ -30,6 +30,7 @@ from deployments.services import runtime_reapply, runtime_refresh_status, runtim
 from deployments.status import explain
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError
+from nautes_portal.links import LinkPattern
 from nautes_portal.paging import page_size
 from products.models import DeploymentRuntime, Product
 from products.views import visible_product
@@ -193,25 +194,33 @@ def _count_cells(summary: ProductSummary) -> SafeString:
     return mark_safe(cells)  # noqa: S308
 
 
-def _summary_row(summary: ProductSummary, now: dt.datetime) -> dict[str, Any]:
+class _Links:
+    """The overview rows' links, reversed once per request."""
+
+    def __init__(self) -> None:
+        self.product = LinkPattern("product-deployments", 1)
+        self.runtime = LinkPattern("runtime-status", 2)
+
+
+def _summary_row(summary: ProductSummary, now: dt.datetime, links: _Links) -> dict[str, Any]:
     name = summary.name
     return {
         "name": name,
-        "url": reverse("product-deployments", args=[name]),
+        "url": links.product.fill(name),
         "counts": _count_cells(summary),
         "changed": age_text(now, summary.last_change) if summary.last_change else "",
         "age": age_text(now, summary.oldest_read) if summary.oldest_read else "",
     }
 
 
-def _attention_row(status: AttentionRow, now: dt.datetime) -> dict[str, Any]:
+def _attention_row(status: AttentionRow, now: dt.datetime, links: _Links) -> dict[str, Any]:
     product, runtime = status.product, status.runtime_name
     view = RuntimeView(runtime, status.environment, [], status, now)
     return {
         "product": product,
         "runtime": runtime,
-        "url": reverse("product-deployments", args=[product]),
-        "runtime_url": reverse("runtime-status", args=[product, runtime]),
+        "url": links.product.fill(product),
+        "runtime_url": links.runtime.fill(product, runtime),
         "environment": status.environment,
         "cluster": status.cluster,
         "state": view.state,  # the badge's word: unknown, missing, failing, pending
@@ -229,11 +238,12 @@ def overview(request: HttpRequest) -> HttpResponse:
         request.user, page=request.GET.get("page"), per_page=page_size(request)
     )
     now = timezone.now()
+    links = _Links()
     # Plain values, made here once per row: the page is polled every 10 s by every user, and a
     # template looking up nested attributes costs more than building the dicts.
     context = {
         "overview": data,
-        "rows": [_summary_row(s, now) for s in data.products],
-        "attention": [_attention_row(s, now) for s in data.attention],
+        "rows": [_summary_row(s, now, links) for s in data.products],
+        "attention": [_attention_row(s, now, links) for s in data.attention],
     }
     return _render(request, "deployments/overview.html", "overview", context)
