@@ -17,15 +17,16 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_POST
 
 from clusters.models import Cluster
 from deployments import desired
 from deployments.models import Operation
 from deployments.overview import AttentionRow, ProductSummary, deployment_overview
-from deployments.selectors import RuntimeView, age_text, product_matrix, runtime_view
+from deployments.selectors import Matrix, RuntimeView, age_text, product_matrix, runtime_view
 from deployments.services import runtime_reapply, runtime_refresh_status, runtime_sync_now
 from deployments.status import explain
 from nautes_portal import permissions
@@ -51,6 +52,46 @@ def _render(request: HttpRequest, template: str, partial: str, context: dict[str
     return render(request, f"{template}#{partial}" if request.htmx else template, context)
 
 
+# The class of a badge's "sync · health" text by its state.
+STATE_CLASS = {"ok": "ok", "failing": "problem"}
+
+
+def _badge(view: RuntimeView, product: str, link: LinkPattern) -> dict[str, Any]:
+    """One runtime in a matrix cell, as plain values (the matrix is polled every 10 s)."""
+    status = view.status
+    state = view.state
+    badge = {"name": view.name, "url": link.fill(product, view.name), "state": state}
+    if status is None:
+        return badge
+    if state == "unknown":
+        read = status.read_at
+        badge["since"] = dateformat.format(timezone.localtime(read), "Y-m-d H:i:s") if read else ""
+    else:
+        badge["class"] = STATE_CLASS.get(state, "")
+        badge["sync"] = status.sync_status or "?"
+        badge["health"] = status.health_status or "?"
+        badge["revision"] = status.revision
+        badge["short"] = status.revision[:8]
+        deployed = status.deployed_at
+        badge["changed"] = timesince(deployed, view.now) if deployed else ""
+    badge["age"] = view.age
+    return badge
+
+
+def _matrix_rows(matrix: Matrix, product: str) -> list[dict[str, Any]]:
+    link = LinkPattern("runtime-status", 2)
+    return [
+        {
+            "project": row.project,
+            "cells": [
+                {"badges": [_badge(v, product, link) for v in cell.runtimes], "drift": cell.drift}
+                for cell in row.cells
+            ],
+        }
+        for row in matrix.rows
+    ]
+
+
 @require_GET
 @login_required
 def product_deployments(request: HttpRequest, name: str) -> HttpResponse:
@@ -60,6 +101,7 @@ def product_deployments(request: HttpRequest, name: str) -> HttpResponse:
     context = {
         "product": product,
         "matrix": matrix,
+        "rows": _matrix_rows(matrix, product.name),
         "oldest_age": age_text(timezone.now(), oldest) if oldest else "",
     }
     return _render(request, "deployments/product_deployments.html", "matrix", context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,12 @@ from deployments.models import Operation, RuntimeStatus
 from deployments.status import status_fields
 from nautes_portal.models import AuditEvent
 from products.models import AccessLevel, DeploymentRuntime, Membership, Product
-from tests.deployments.test_deployer import cluster_dev, deploy, dr_dev_index  # noqa: F401
+from tests.deployments.test_deployer import (  # noqa: F401
+    add_runtime,
+    cluster_dev,
+    deploy,
+    dr_dev_index,
+)
 from tests.deployments.test_status import DEGRADED_FAILED, SYNCED_HEALTHY, application
 from tests.fakes.kube_server import FakeKubeServer
 
@@ -75,6 +81,47 @@ def test_the_matrix_page_shows_what_is_deployed_where(product: Product) -> None:
     partial = browser("bob").get("/products/nautes-labs/deployments/", HTTP_HX_REQUEST="true")
     body = partial.content.decode()
     assert "<html" not in body and body.lstrip().startswith('<section id="matrix"')
+
+
+def test_each_matrix_badge_says_what_is_known_of_its_runtime(product: Product) -> None:
+    """Healthy with its revision and last change; unknown since the last reading when the
+    cluster stopped answering; no Application; never read."""
+    now = timezone.now()
+    for name in ("dr-ok", "dr-lost", "dr-missing", "dr-new"):
+        add_runtime(product, name)
+    common = {"product": product, "cluster": "cluster-dev", "environment": "env-dev"}
+    RuntimeStatus.objects.create(
+        **common,
+        runtime_name="dr-ok",
+        read_at=now,
+        checked_at=now,
+        reachable=True,
+        **status_fields(application("dr-ok", "product-12", SYNCED_HEALTHY)),
+    )
+    RuntimeStatus.objects.filter(runtime_name="dr-ok").update(
+        deployed_at=now - timezone.timedelta(hours=3)
+    )
+    lost_at = dt.datetime(2026, 11, 20, 8, 30, 5, tzinfo=dt.UTC)
+    RuntimeStatus.objects.create(
+        **common, runtime_name="dr-lost", read_at=lost_at, checked_at=now, reachable=False
+    )
+    RuntimeStatus.objects.create(
+        **common, runtime_name="dr-missing", read_at=now, checked_at=now, reachable=True
+    )
+
+    html = browser("bob").get("/products/nautes-labs/deployments/").content.decode()
+
+    ok = html[html.index('href="/products/nautes-labs/deployments/dr-ok/"') :]
+    ok = ok[: ok.index("</div>\n")]
+    assert '<span class="ok">Synced · Healthy</span>' in ok
+    assert "· changed 3\xa0hours ago" in ok and "updated 0 s ago" in ok
+    lost = html[html.index('href="/products/nautes-labs/deployments/dr-lost/"') :]
+    assert lost.index("status unknown since 2026-11-20 08:30:05 UTC") < lost.index("</div>")
+    missing = html[html.index('href="/products/nautes-labs/deployments/dr-missing/"') :]
+    assert missing.index("no Argo CD Application") < missing.index("</div>")
+    new = html[html.index('href="/products/nautes-labs/deployments/dr-new/"') :]
+    new = new[: new.index("</div>")]
+    assert "status unknown" in new and "since" not in new and "updated" not in new
 
 
 def test_the_runtime_page_explains_and_offers_buttons_to_developers(product: Product) -> None:
