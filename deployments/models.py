@@ -116,16 +116,6 @@ class RuntimeStatus(models.Model):
         "products.Product", on_delete=models.CASCADE, related_name="runtime_statuses"
     )
     runtime_name = models.CharField(max_length=253)
-    # The index row of the runtime, joined on (product, name): no column and no constraint (the
-    # status outlives the index row while its removal runs), only a join for the read side.
-    runtime = models.ForeignObject(
-        "products.DeploymentRuntime",
-        on_delete=models.DO_NOTHING,
-        from_fields=["product", "runtime_name"],
-        to_fields=["product", "name"],
-        related_name="statuses",
-        null=True,
-    )
     cluster = models.CharField(max_length=63, blank=True, default="", db_index=True)
     environment = models.CharField(max_length=253, blank=True, default="")
     application_found = models.BooleanField(
