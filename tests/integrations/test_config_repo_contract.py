@@ -8,7 +8,6 @@ backend's git plumbing, host operations) is in test_git_local.py and test_gitlab
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from nautes_portal.integrations.config_repo import (
 from nautes_portal.integrations.git_local import LocalConfigRepository
 from nautes_portal.integrations.gitlab import GitLabHost
 from tests.fakes.gitlab_server import FakeGitLab
+from tests.integrations.racing import own_file, race
 from tests.plugins.gitlab_fake import PORTAL_BOT_TOKEN
 
 ALICE = Author("Alice Admin", "alice@example.com")
@@ -158,35 +158,7 @@ def test_a_stale_expected_parent_conflicts_and_writes_nothing(repo: ConfigReposi
 
 def test_ten_concurrent_committers_that_retry_all_land(repo: ConfigRepository) -> None:
     commit(repo, {"README": b"start"})
-    landed: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker(number: int) -> None:
-        path = f"files/{number:02}.yaml"
-        try:
-            while True:
-                try:
-                    repo.commit(
-                        changes={path: f"n: {number}\n".encode()},
-                        expected_parent=repo.head(),
-                        message=f"worker {number}",
-                        author=Author(f"Worker {number}", f"w{number}@example.com"),
-                    )
-                except CommitConflict:
-                    continue
-                with lock:
-                    landed.append(path)
-                return
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    landed = [own_file(n) for n in race(repo, 10, path_of=own_file, retry=True)]
     assert len(landed) == 10
     assert sorted(repo.read_tree("main")) == sorted(["README", *landed])
     history = repo.history(limit=100)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from nautes_portal.integrations.config_repo import (
     RepositoryError,
 )
 from nautes_portal.integrations.git_local import LocalConfigRepository, LocalGitHost, run_git
+from tests.integrations.racing import own_file, race
 from tests.integrations.test_config_repo_contract import ALICE
 
 
@@ -101,48 +101,9 @@ def test_paths_and_names_that_need_quoting_round_trip(repo: LocalConfigRepositor
     assert set(repo.read_tree(removed)) == set(odd) - {'with space/and "quotes".yaml'}
 
 
-def _race(repo: LocalConfigRepository, count: int, *, retry: bool) -> list[str]:
-    barrier = threading.Barrier(count)
-    results: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker(number: int) -> None:
-        try:
-            while True:
-                parent = repo.head()
-                if not retry:  # Everyone holds the same head before anyone commits.
-                    barrier.wait()
-                try:
-                    sha = repo.commit(
-                        changes={f"files/{number:02}.yaml": f"n: {number}\n".encode()},
-                        expected_parent=parent,
-                        message=f"worker {number}",
-                        author=Author(f"Worker {number}", f"w{number}@example.com"),
-                    )
-                except CommitConflict:
-                    if retry:
-                        continue
-                    return
-                with lock:
-                    results.append(f"files/{number:02}.yaml")
-                assert sha
-                return
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    return results
-
-
 def test_twenty_concurrent_committers(repo: LocalConfigRepository) -> None:
     initial = _commit(repo, {"README": b"start"})
-    winners = _race(repo, 20, retry=False)
+    winners = [own_file(n) for n in race(repo, 20, path_of=own_file, retry=False)]
     assert len(winners) == 1  # All based on the same head: exactly one can win.
     tree = repo.read_tree("main")
     assert sorted(tree) == sorted(["README", *winners])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -18,7 +17,6 @@ from nautes_portal.errors import (
     Unauthenticated,
 )
 from nautes_portal.integrations.config_repo import (
-    Author,
     CommitConflict,
     ConfigRepository,
     GitHost,
@@ -26,6 +24,7 @@ from nautes_portal.integrations.config_repo import (
 )
 from nautes_portal.integrations.gitlab import GitLabConfigRepository, GitLabHost, GitLabUser
 from tests.fakes.gitlab_server import DEVELOPER, MAINTAINER, OWNER, REPORTER, FakeGitLab
+from tests.integrations.racing import own_file, race
 from tests.integrations.test_config_repo_contract import ALICE, BOB
 from tests.plugins.gitlab_fake import PORTAL_BOT_TOKEN
 
@@ -181,51 +180,12 @@ def test_a_concurrent_commit_to_other_files_is_merged_not_detected(
     assert "landed on" in caplog.text
 
 
-def _race(repo: GitLabConfigRepository, count: int, *, shared: bool, retry: bool) -> list[str]:
-    barrier = threading.Barrier(count)
-    results: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker(number: int) -> None:
-        path = "shared.yaml" if shared else f"files/{number:02}.yaml"
-        try:
-            while True:
-                parent = repo.head()
-                if not retry:  # Everyone holds the same head before anyone commits.
-                    barrier.wait()
-                try:
-                    repo.commit(
-                        changes={path: f"n: {number}\n".encode()},
-                        expected_parent=parent,
-                        message=f"worker {number}",
-                        author=Author(f"Worker {number}", f"w{number}@example.com"),
-                    )
-                except CommitConflict:
-                    if retry:
-                        continue
-                    return
-                with lock:
-                    results.append(path if not shared else f"n: {number}\n")
-                return
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results
-
-
 def test_ten_concurrent_committers_of_different_files(repo: GitLabConfigRepository) -> None:
     # Unlike the local backend, more than one can win: a commit that passed the head check is
     # applied on top of one that landed meanwhile (see the race test above). What holds: every
     # committer succeeded or got CommitConflict, and the tree holds exactly the winners' files.
     _commit(repo, {"README": b"start"})
-    winners = _race(repo, 10, shared=False, retry=False)
+    winners = [own_file(n) for n in race(repo, 10, path_of=own_file, retry=False)]
     assert 1 <= len(winners) <= 10
     assert sorted(repo.read_tree("main")) == sorted(["README", *winners])
     history = repo.history(limit=100)
@@ -235,9 +195,9 @@ def test_ten_concurrent_committers_of_different_files(repo: GitLabConfigReposito
 
 def test_ten_concurrent_committers_of_the_same_file(repo: GitLabConfigRepository) -> None:
     _commit(repo, {"shared.yaml": b"start"})
-    winners = _race(repo, 10, shared=True, retry=False)
+    winners = race(repo, 10, path_of=lambda _: "shared.yaml", retry=False)
     assert len(winners) == 1  # last_commit_id makes GitLab refuse every other update.
-    assert repo.read_file("main", "shared.yaml") == winners[0].encode()
+    assert repo.read_file("main", "shared.yaml") == f"n: {winners[0]}\n".encode()
     assert len(repo.history(limit=100)) == 2
 
 
