@@ -242,65 +242,11 @@ def scale_tenant() -> object:
     """1,000 products with 2 environments, 5 projects and 10 runtimes each (10,000 runtimes, each
     with a status row), and a reader who is a Reporter of all of them (permission-scoped reads)."""
     from django.contrib.auth import get_user_model
-    from django.utils import timezone
 
-    from deployments.models import RuntimeStatus
-    from products.models import (
-        AccessLevel,
-        DeploymentRuntime,
-        Environment,
-        Membership,
-        Product,
-        Project,
-    )
+    from bench.tenant import build_tenant
 
     reader = get_user_model().objects.create_user("reader", "reader@example.com", "pw")
-    products = Product.objects.bulk_create(
-        Product(name=f"scale-{i:04d}", group_id=900_000 + i) for i in range(SCALE_PRODUCTS)
-    )
-    Membership.objects.bulk_create(
-        Membership(user=reader, product=p, access_level=AccessLevel.REPORTER) for p in products
-    )
-    Environment.objects.bulk_create(
-        Environment(product=p, name=env, cluster="cluster-a", path=f"envs/{env}.yaml")
-        for p in products
-        for env in ("dev", "prod")
-    )
-    Project.objects.bulk_create(
-        Project(product=p, name=f"svc-{k}", path=f"projects/svc-{k}/svc-{k}.yaml")
-        for p in products
-        for k in range(5)
-    )
-    DeploymentRuntime.objects.bulk_create(
-        DeploymentRuntime(
-            product=p,
-            name=f"dr-{j}",
-            path=f"runtimes/dr-{j}.yaml",
-            projects_ref=[f"svc-{j % 5}"],
-            destination_environment="dev" if j % 2 else "prod",
-        )
-        for p in products
-        for j in range(RUNTIMES_PER_PRODUCT)
-    )
-    now = timezone.now()
-    RuntimeStatus.objects.bulk_create(
-        RuntimeStatus(
-            product=p,
-            runtime_name=f"dr-{j}",
-            cluster="cluster-a",
-            environment="dev" if j % 2 else "prod",
-            application_found=True,
-            sync_status="Synced" if j % 3 else "OutOfSync",
-            health_status="Healthy" if j % 4 else "Degraded",
-            revision=f"{j:040x}",
-            read_at=now,
-            checked_at=now,
-            deployed_at=now,
-            reachable=True,
-        )
-        for p in products
-        for j in range(RUNTIMES_PER_PRODUCT)
-    )
+    build_tenant(reader, prefix="scale", products=SCALE_PRODUCTS, runtimes=RUNTIMES_PER_PRODUCT)
     if connection.vendor == "postgresql":
         # What autovacuum does within a minute of such a load; the plans are then the ones a
         # running portal gets (the overview's are built to stay sane before it too).

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from bench.tenant import build_tenant
 from deployments import overview
 from deployments.models import RuntimeStatus
 from deployments.overview import deployment_overview
@@ -25,7 +26,7 @@ from deployments.status import (
 )
 from nautes_portal import permissions
 from nautes_portal.integrations.kube import KubeClient
-from products.models import AccessLevel, DeploymentRuntime, Environment, Membership, Product
+from products.models import AccessLevel, DeploymentRuntime, Membership, Product
 from tests.deployments.test_deployer import (
     add_environment,
     add_repo,
@@ -515,47 +516,9 @@ def test_the_schedule_is_installed_once() -> None:
 # ---- Read side at scale ---------------------------------------------------------------------
 @pytest.fixture
 def big_tenant(alice: Any) -> list[Product]:
-    """1,000 products, 10,000 runtimes with status rows; alice reads all of them."""
-    products = Product.objects.bulk_create(
-        Product(name=f"prod-{i:04d}", group_id=1000 + i) for i in range(1000)
-    )
-    Membership.objects.bulk_create(
-        Membership(user=alice, product=p, access_level=AccessLevel.REPORTER) for p in products
-    )
-    Environment.objects.bulk_create(
-        Environment(product=p, name=env, cluster="cluster-a", path=f"envs/{env}.yaml")
-        for p in products
-        for env in ("dev", "prod")
-    )
-    DeploymentRuntime.objects.bulk_create(
-        DeploymentRuntime(
-            product=p,
-            name=f"dr-{j}",
-            path=f"runtimes/dr-{j}.yaml",
-            projects_ref=[f"svc-{j % 5}"],
-            destination_environment="dev" if j % 2 else "prod",
-        )
-        for p in products
-        for j in range(10)
-    )
-    now = timezone.now()
-    RuntimeStatus.objects.bulk_create(
-        RuntimeStatus(
-            product=p,
-            runtime_name=f"dr-{j}",
-            cluster="cluster-a",
-            application_found=True,
-            sync_status="Synced" if j % 3 else "OutOfSync",
-            health_status="Healthy" if j % 4 else "Degraded",
-            revision=REV,
-            read_at=now,
-            checked_at=now,
-            reachable=True,
-        )
-        for p in products
-        for j in range(10)
-    )
-    return products
+    """1,000 products, 10,000 runtimes with status rows (the benchmarks' tenant); alice reads
+    all of them."""
+    return build_tenant(alice, prefix="prod", group_base=1000)
 
 
 def test_overview_and_matrix_use_a_fixed_number_of_queries(
