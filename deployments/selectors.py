@@ -102,8 +102,8 @@ class Matrix:
 
 # The large columns only the runtime page shows; lists leave them in the database.
 DETAIL_COLUMNS = ("operation", "resources", "history")
-# What a matrix cell shows (RuntimeView.state reads the last three): named rather than deferred,
-# as the matrix is polled every 10 s and every further column is a field to load per runtime.
+# What a matrix cell shows and RuntimeView.state reads: named rather than deferred, as the
+# matrix is polled every 10 s and every further column is a field to load per runtime.
 MATRIX_COLUMNS = (
     "runtime_name",
     "sync_status",
