@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
 LOCKOUT_STATUS = 429
 
@@ -54,4 +55,5 @@ def lockout_response(
     context = view.get_context_data(form=form, lockout=lockout_message())
     response = TemplateResponse(request, "registration/login.html", context, status=LOCKOUT_STATUS)
     response["Retry-After"] = str(int(cool_off().total_seconds()))
+    add_never_cache_headers(response)  # as the login view's own answers
     return response.render()
