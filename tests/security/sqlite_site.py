@@ -9,6 +9,9 @@ processes on a fresh data directory instead; each runs one command of this modul
     save PRODUCT PREFIX COUNT   COUNT project saves through the API (a 409 is retried)
     sync PRODUCT SECONDS        re-import the product from Git in a loop, as the schedule does
     state PRODUCT               the index's commit and projects, and Git's HEAD and projects
+    cluster-setup NAME          a physical cluster written to the tenant repository, imported
+    cluster-save NAME SERVER    an update of the cluster through the API (no kubeconfig)
+    cluster-state               the cluster index's commit and API servers, and Git's
 """
 
 from __future__ import annotations
@@ -130,6 +133,75 @@ def _state(product_name: str) -> dict[str, Any]:
     }
 
 
+def _cluster_body(server: str) -> dict[str, Any]:
+    from tests.api.helpers import DEPLOYMENT_WORKER
+
+    return {**DEPLOYMENT_WORKER, "api_server": server}
+
+
+def _cluster_setup(name: str) -> dict[str, Any]:
+    """A registered cluster without Vault: its file is pushed to the tenant repository (as
+    by hand) and imported, so an update through the API needs no kubeconfig."""
+    from clusters.manifests import (
+        KUSTOMIZATION_PATH,
+        cluster_manifest,
+        cluster_path,
+        clusters_kustomization,
+    )
+    from clusters.rules import cluster_input_from_request
+    from clusters.services import tenant_repository, tenant_sync
+    from nautes_portal.integrations import git_host
+    from nautes_portal.integrations.config_repo import Author
+    from products.manifests import dump_yaml
+
+    cluster = cluster_input_from_request(name, _cluster_body("https://127.0.0.1:1"))
+    repo = tenant_repository(git_host())
+    repo.commit(
+        changes={
+            cluster_path(name): dump_yaml(cluster_manifest(name, cluster.spec)),
+            KUSTOMIZATION_PATH: clusters_kustomization({name}),
+        },
+        expected_parent=repo.head(),
+        message="a cluster registered by hand",
+        author=Author(name="someone", email="someone@example.com"),
+    )
+    tenant_sync(repo=repo)
+    return _cluster_state()
+
+
+def _cluster_save(name: str, server: str) -> dict[str, Any]:
+    from rest_framework.test import APIClient
+
+    client = APIClient(raise_request_exception=False)
+    token = (Path(os.environ["NAUTES_DATA_DIR"]) / TOKEN_FILE).read_text()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.post(f"/api/v1/clusters/{name}", _cluster_body(server), format="json")
+    return {"status": response.status_code, "body": response.content.decode()[:500]}
+
+
+def _cluster_state() -> dict[str, Any]:
+    import yaml
+
+    from clusters.models import Cluster
+    from clusters.services import _tenant_state, tenant_repository
+    from nautes_portal.integrations import git_host
+
+    repo = tenant_repository(git_host())
+    head = repo.head()
+    files = repo.read_tree(head) if head else {}
+    in_git = {}
+    for content in files.values():
+        document = yaml.safe_load(content)
+        if isinstance(document, dict) and document.get("kind") == "Cluster":
+            in_git[document["metadata"]["name"]] = document["spec"]["apiServer"]
+    return {
+        "index_sha": _tenant_state().head_sha,
+        "head": head,
+        "index_servers": dict(Cluster.objects.values_list("name", "api_server")),
+        "git_servers": in_git,
+    }
+
+
 def main(argv: list[str]) -> None:
     import django
 
@@ -143,6 +215,12 @@ def main(argv: list[str]) -> None:
         result = _sync(args[0], float(args[1]))
     elif name == "state":
         result = _state(args[0])
+    elif name == "cluster-setup":
+        result = _cluster_setup(args[0])
+    elif name == "cluster-save":
+        result = _cluster_save(args[0], args[1])
+    elif name == "cluster-state":
+        result = _cluster_state()
     else:
         raise SystemExit(f"unknown command {name}")
     print(json.dumps(result))

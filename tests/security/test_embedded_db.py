@@ -206,6 +206,43 @@ def test_a_save_whose_index_update_finds_the_database_locked_still_answers_200(
     assert again == {"statuses": [200], "failures": []}, "no 409: the index was not behind"
 
 
+@pytest.mark.slow
+def test_a_cluster_save_whose_index_update_finds_the_database_locked_still_answers_200(
+    tmp_path: Path, openbao_dev: Any, secret_store: Any
+) -> None:
+    """The same for the tenant repository: a cluster update commits, another process holds the
+    database past the busy timeout, the save re-imports the clusters from Git and answers 200."""
+    data_dir = tmp_path / "var"
+    env = site_env(
+        data_dir,
+        NAUTES_SQLITE_TIMEOUT="0.1",
+        VAULT_ADDR=openbao_dev.addr,
+        VAULT_TOKEN=openbao_dev.token,
+    )
+    _run(command("setup"), env)
+    before = _run(command("cluster-setup", "cluster-a"), env)
+    work = tmp_path / "hook"
+    work.mkdir()
+    armed = hold_the_database_after_next_commit(
+        data_dir / "git" / "nautes" / "tenant.git",
+        work,
+        data_dir / "portal.sqlite3",
+        seconds=1.0,
+    )
+
+    saved = _run(command("cluster-save", "cluster-a", "https://127.0.0.2:1"), env)
+
+    assert not armed.exists(), "the hook fired: the database was held after the commit"
+    assert saved["status"] == 200, saved
+    state = _run(command("cluster-state"), env)
+    assert state["head"] != before["head"], "Git has the commit"
+    assert state["git_servers"] == {"cluster-a": "https://127.0.0.2:1"}
+    assert state["index_sha"] == state["head"], "the index caught up with Git"
+    assert state["index_servers"] == state["git_servers"]
+    again = _run(command("cluster-save", "cluster-a", "https://127.0.0.3:1"), env)
+    assert again["status"] == 200, again
+
+
 def test_the_data_directory_helpers_never_replace_a_created_file(tmp_path: Path) -> None:
     """`create_new` (OpenBao's init.json: the unseal key) refuses to replace a file, and
     `create_once` returns the file that is there rather than writing another."""
