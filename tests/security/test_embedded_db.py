@@ -64,6 +64,27 @@ def test_a_first_migrate_makes_an_owner_only_wal_database(tmp_path: Path) -> Non
         writer.close()
 
 
+@pytest.mark.slow
+def test_every_file_of_the_embedded_openbao_is_owner_only(tmp_path: Path) -> None:
+    """Its unseal key, root token, storage and log, and the address file too: nothing under
+    the data directory is readable by another user."""
+    from nautes_portal.embedded_openbao import EmbeddedOpenBao
+
+    directory = tmp_path / "var" / "openbao"
+    with EmbeddedOpenBao(directory):
+        found = {
+            path.relative_to(directory).as_posix(): _mode(path) for path in directory.rglob("*")
+        }
+    assert {"init.json", "addr", "config.hcl", "server.log", "data"} <= set(found), found
+    wrong = {
+        name: oct(mode)
+        for name, mode in found.items()
+        if mode != (0o700 if (directory / name).is_dir() else 0o600)
+    }
+    assert wrong == {}, "owner-only: files 0600, directories 0700"
+    assert _mode(directory) == 0o700
+
+
 def test_the_portal_connects_with_immediate_transactions_and_a_busy_timeout() -> None:
     """Every transaction takes the write lock when it begins (so it waits for another writer
     instead of failing when it tries to upgrade a read), and waits up to the busy timeout."""
