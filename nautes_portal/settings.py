@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from nautes_portal.datadir import create_once, ensure_empty_file, private_dir
+from nautes_portal.datadir import create_once, ensure_empty_file, private_dir, private_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -143,7 +143,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # Session keys and password hashes: owner-only, and so are the -wal/-shm files SQLite
         # gives the database file's mode.
         private_dir(NAUTES_DATA_DIR)
-        ensure_empty_file(_sqlite_file)
+        ensure_empty_file(_sqlite_file)  # an existing one made before this rule is tightened
+        for _suffix in ("-wal", "-shm"):
+            private_file(_sqlite_file.with_name(_sqlite_file.name + _suffix))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -64,6 +64,31 @@ def test_a_first_migrate_makes_an_owner_only_wal_database(tmp_path: Path) -> Non
         writer.close()
 
 
+def test_an_installation_made_before_the_rule_is_tightened_on_start(tmp_path: Path) -> None:
+    """A data directory from an earlier version (0755, a 0644 database) is made owner-only by
+    the next start of any portal process."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(mode=0o755)
+    data_dir.chmod(0o755)
+    database = data_dir / "portal.sqlite3"
+    sqlite3.connect(database).close()
+    database.chmod(0o644)
+    key = data_dir / "secret_key"
+    key.write_text("an-old-key-" + "x" * 50)
+    env = site_env(data_dir, DJANGO_SETTINGS_MODULE="nautes_portal.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    assert _mode(data_dir) == 0o700
+    assert _mode(database) == 0o600
+    assert key.read_text() == "an-old-key-" + "x" * 50, "the existing key is kept"
+
+
 @pytest.mark.slow
 def test_every_file_of_the_embedded_openbao_is_owner_only(tmp_path: Path) -> None:
     """Its unseal key, root token, storage and log, and the address file too: nothing under
