@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 
 from nautes_portal.audit import audit_record, yaml_diff
 from nautes_portal.errors import Conflict, NautesError, NotFound, RuleViolation
@@ -332,6 +332,8 @@ def index_after_commit(
             failure,
         )
         time.sleep(pause)
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()  # a dropped server connection reconnects
         try:
             reindex()
             return ""
