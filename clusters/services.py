@@ -37,7 +37,12 @@ from nautes_portal.integrations.config_repo import CommitConflict, ConfigReposit
 from nautes_portal.integrations.vault import SecretStore, cluster_kubeconfig_location
 from products.manifests import ManifestError, dump_yaml, load_yaml
 from products.models import Environment
-from products.services import SaveOutcome, commit_author, import_until_settled
+from products.services import (
+    SaveOutcome,
+    commit_author,
+    import_until_settled,
+    index_after_commit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -198,33 +203,46 @@ def _write_cluster(
     if kubeconfig is not None:
         secrets.ensure_policy(name=location.policy_name, engine=location.engine, path=location.path)
     before = dump_yaml(old.manifest) if old is not None else None
-    with transaction.atomic():
-        # As for products: a sync that already imported a later commit holds this change.
-        if _lock_tenant_head() in (indexed, sha):
-            Cluster.objects.update_or_create(
-                name=name,
-                defaults={
-                    **_index_values(name, document, path),
-                    "commit_sha": sha,
-                    "problems": [],
-                },
-            )
-            TenantRepository.objects.filter(pk=_tenant_state().pk).update(head_sha=sha)
-        audit_record(
-            actor=actor,
-            action="save",
-            kind="Cluster",
-            name=name,
-            repository="/".join(tenant_repo_path()),
-            commit_sha=sha,
-            diff=yaml_diff(path, before, content),
-        )
+    save_audit = {
+        "actor": actor,
+        "action": "save",
+        "kind": "Cluster",
+        "name": name,
+        "repository": "/".join(tenant_repo_path()),
+        "commit_sha": sha,
+        "diff": yaml_diff(path, before, content),
+    }
+
+    def after_index() -> None:
+        audit_record(**save_audit)
         row = Cluster.objects.filter(name=name).first()
         if row is not None:  # None: a later commit a sync imported meanwhile removed it again
             cluster_check_start(cluster=row, actor=actor)
         if old is not None and _allow_lists(old.spec) != _allow_lists(cluster.spec):
             _redeploy_on(name, actor)
-    return SaveOutcome(commit_sha=sha, path=path, created=old is None)
+
+    def index_commit() -> None:
+        with transaction.atomic():
+            # As for products: a sync that already imported a later commit holds this change.
+            if _lock_tenant_head() in (indexed, sha):
+                Cluster.objects.update_or_create(
+                    name=name,
+                    defaults={
+                        **_index_values(name, document, path),
+                        "commit_sha": sha,
+                        "problems": [],
+                    },
+                )
+                TenantRepository.objects.filter(pk=_tenant_state().pk).update(head_sha=sha)
+            after_index()
+
+    def reindex() -> None:
+        tenant_sync(repo=repo)  # HEAD holds `sha`
+        with transaction.atomic():
+            after_index()
+
+    warning = index_after_commit(index_commit, reindex, what="the clusters", commit_sha=sha)
+    return SaveOutcome(commit_sha=sha, path=path, created=old is None, warning=warning)
 
 
 def _allow_lists(spec: dict[str, Any]) -> tuple[Any, Any]:
@@ -269,22 +287,31 @@ def cluster_delete(*, name: str, actor: Any, host: GitHost, secrets: SecretStore
     repo = tenant_repository(host, actor=actor)
     indexed, sha = _commit_tenant(repo, changes, f"[API] Delete_Cluster: {name}.", actor)
     location = cluster_kubeconfig_location(name)
-    with transaction.atomic():
-        if _lock_tenant_head() in (indexed, sha):
-            Cluster.objects.filter(pk=old.pk).delete()
-            TenantRepository.objects.filter(pk=_tenant_state().pk).update(head_sha=sha)
-        audit_record(
-            actor=actor,
-            action="delete",
-            kind="Cluster",
-            name=name,
-            repository="/".join(tenant_repo_path()),
-            commit_sha=sha,
-            diff=yaml_diff(old.path, dump_yaml(old.manifest), None),
-        )
+    delete_audit = {
+        "actor": actor,
+        "action": "delete",
+        "kind": "Cluster",
+        "name": name,
+        "repository": "/".join(tenant_repo_path()),
+        "commit_sha": sha,
+        "diff": yaml_diff(old.path, dump_yaml(old.manifest), None),
+    }
+
+    def index_commit() -> None:
+        with transaction.atomic():
+            if _lock_tenant_head() in (indexed, sha):
+                Cluster.objects.filter(pk=old.pk).delete()
+                TenantRepository.objects.filter(pk=_tenant_state().pk).update(head_sha=sha)
+            audit_record(**delete_audit)
+
+    def reindex() -> None:
+        tenant_sync(repo=repo)  # HEAD no longer has the cluster
+        audit_record(**delete_audit)
+
+    warning = index_after_commit(index_commit, reindex, what="the clusters", commit_sha=sha)
     secrets.delete(engine=location.engine, path=location.path)
     secrets.delete_policy(location.policy_name)
-    return SaveOutcome(commit_sha=sha, path=old.path, created=False)
+    return SaveOutcome(commit_sha=sha, path=old.path, created=False, warning=warning)
 
 
 def tenant_sync(*, repo: ConfigRepository) -> bool:

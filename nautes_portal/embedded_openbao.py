@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 
+from nautes_portal.datadir import create_new, private_dir, replace_file
 from nautes_portal.integrations.vault import KV_ENGINES, HvacSecretStore, SecretStoreError
 
 logger = logging.getLogger(__name__)
@@ -205,7 +206,7 @@ class EmbeddedOpenBao:
         except BaseException:
             self.stop()
             raise
-        _write_private(self.layout.addr, self.addr + "\n", mode=0o644)
+        _write_private(self.layout.addr, self.addr + "\n")
         logger.info("Embedded OpenBao is running at %s (data in %s)", self.addr, self.layout.root)
         return self.addr
 
@@ -234,10 +235,8 @@ class EmbeddedOpenBao:
 
     # -- Steps ---------------------------------------------------------------
     def _prepare_directory(self) -> None:
-        self.layout.root.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.layout.root, 0o700)
-        self.layout.data.mkdir(exist_ok=True)
-        os.chmod(self.layout.data, 0o700)
+        private_dir(self.layout.root)
+        private_dir(self.layout.data)
 
     def _refuse_second_instance(self) -> None:
         """Two servers on one raft directory would corrupt it: refuse if one still answers."""
@@ -347,7 +346,13 @@ class EmbeddedOpenBao:
         payload = json.dumps(
             {"unseal_keys_b64": init.unseal_keys_b64, "root_token": init.root_token}, indent=2
         )
-        _write_private(self.layout.init, payload + "\n")
+        try:
+            _write_private(self.layout.init, payload + "\n", once=True)
+        except FileExistsError:
+            raise EmbeddedOpenBaoError(
+                f"{self.layout.init} appeared while this OpenBao was being initialized: another "
+                "`manage.py openbao` runs on the same directory; stop both and start one."
+            ) from None
         logger.info("Initialized the embedded OpenBao; unseal key kept in %s", self.layout.init)
         return init
 
@@ -384,17 +389,11 @@ def _read_init(layout: OpenBaoLayout) -> _InitData | None:
         ) from None
 
 
-def _write_private(path: Path, content: str, *, mode: int = 0o600) -> None:
-    """Write atomically (temp file + rename), created with `mode` so secrets are never exposed."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)  # O_CREAT honours umask; make the mode exact.
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _write_private(path: Path, content: str, *, mode: int = 0o600, once: bool = False) -> None:
+    """Write atomically (temp file, then rename; link when `once`), created with `mode` so
+    secrets are never exposed. A `once` file is never replaced: a second writer gets
+    FileExistsError instead of overwriting it (losing the unseal key loses every secret)."""
+    if once:
+        create_new(path, content, mode=mode)
+    else:
+        replace_file(path, content, mode=mode)

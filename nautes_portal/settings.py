@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from nautes_portal.datadir import create_once, ensure_empty_file, private_dir, private_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -44,15 +46,15 @@ NAUTES_DATA_DIR = Path(os.environ.get("NAUTES_DATA_DIR", BASE_DIR / "var")).reso
 
 
 def _generated_secret_key() -> str:
-    """A per-installation key kept in the data directory (0600), created on first use."""
-    key_file = NAUTES_DATA_DIR / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    NAUTES_DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    """A per-installation key kept in the data directory (0600), created on first use.
+
+    Processes started together on a fresh directory all end up with the same key: the first
+    to link its file wins, the others read it (`datadir.create_once`).
+    """
+    private_dir(NAUTES_DATA_DIR)
+    key = create_once(NAUTES_DATA_DIR / "secret_key", lambda: secrets.token_urlsafe(50)).strip()
+    if not key:
+        raise ImproperlyConfigured("The data directory's secret_key file is empty; remove it.")
     return key
 
 
@@ -127,8 +129,25 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent web and worker processes share the file: wait for locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The web processes and the worker share the file. WAL: readers never wait for the writer.
+    # IMMEDIATE: a transaction takes the write lock when it begins, so it waits (up to the busy
+    # timeout) for another writer instead of failing with "database is locked" when a read
+    # transaction tries to become a write one. NORMAL is durable enough with WAL.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": float(os.environ.get("NAUTES_SQLITE_TIMEOUT", "20")),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
+    _sqlite_file = Path(str(DATABASES["default"]["NAME"]))
+    if _sqlite_file.parent == NAUTES_DATA_DIR:
+        # Session keys and password hashes: owner-only, and so are the -wal/-shm files SQLite
+        # gives the database file's mode.
+        private_dir(NAUTES_DATA_DIR)
+        ensure_empty_file(_sqlite_file)  # an existing one made before this rule is tightened
+        for _suffix in ("-wal", "-shm"):
+            private_file(_sqlite_file.with_name(_sqlite_file.name + _suffix))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 
 from nautes_portal.audit import audit_record, yaml_diff
 from nautes_portal.errors import Conflict, NautesError, NotFound, RuleViolation
@@ -252,33 +253,97 @@ def _write(
         message=commit_message(action, kind, name, product.name),
         actor=actor,
     )
-    with transaction.atomic():
-        # The index is at `parent` (nobody else could commit on top of it), or already at `sha`
-        # (a sync read it first). Anything else is a later commit a sync imported, which holds
-        # this change: writing the row and `sha` now would move the index back.
-        indexed = _lock_commit_sha(product)
-        if indexed in (parent, sha):
-            if new is not None and plan.document is not None:
-                from products.indexing import row_values
+    save_audit = {
+        "actor": actor,
+        "action": "save" if new is not None else "delete",
+        "kind": kind,
+        "name": name,
+        "product": product,
+        "repository": f"{product.name}/{settings.NAUTES_DEFAULT_PROJECT}",
+        "commit_sha": sha,
+        "diff": yaml_diff(plan.path, plan.before, plan.changes.get(plan.path)),
+    }
 
-                values = {**row_values(new, plan.document), "problems": []}
-                upsert_row(product, kind, name, values, sha)
-            else:
-                delete_row(product, kind, name)
-            Product.objects.filter(pk=product.pk).update(commit_sha=sha)
-            indexed = sha
-        product.commit_sha = indexed
-        audit_record(
-            actor=actor,
-            action="save" if new is not None else "delete",
-            kind=kind,
-            name=name,
-            product=product,
-            repository=f"{product.name}/{settings.NAUTES_DEFAULT_PROJECT}",
-            commit_sha=sha,
-            diff=yaml_diff(plan.path, plan.before, plan.changes.get(plan.path)),
+    def index_commit() -> None:
+        with transaction.atomic():
+            # The index is at `parent` (nobody else could commit on top of it), or already at
+            # `sha` (a sync read it first). Anything else is a later commit a sync imported,
+            # which holds this change: writing the row and `sha` now would move the index back.
+            indexed = _lock_commit_sha(product)
+            if indexed in (parent, sha):
+                if new is not None and plan.document is not None:
+                    from products.indexing import row_values
+
+                    values = {**row_values(new, plan.document), "problems": []}
+                    upsert_row(product, kind, name, values, sha)
+                else:
+                    delete_row(product, kind, name)
+                Product.objects.filter(pk=product.pk).update(commit_sha=sha)
+                indexed = sha
+            product.commit_sha = indexed
+            audit_record(**save_audit)
+
+    def reindex() -> None:
+        product_sync(product=product, repo=repo, actor=actor)  # HEAD holds `sha`
+        audit_record(**save_audit)
+
+    warning = index_after_commit(
+        index_commit, reindex, what=f"product {product.name}", commit_sha=sha
+    )
+    return SaveOutcome(
+        commit_sha=sha,
+        path=plan.path,
+        created=old is None and new is not None,
+        warning=warning,
+    )
+
+
+# Pauses before each new attempt to re-index after a failed index update: with the busy
+# timeout each attempt waits for the database too, so a writer holding it for a few seconds
+# is outlasted, and a reply is still never held for long.
+REINDEX_PAUSES = (0.1, 0.3, 0.9, 2.0)
+
+
+def index_after_commit(
+    index_commit: Callable[[], None],
+    reindex: Callable[[], None],
+    *,
+    what: str,
+    commit_sha: str,
+) -> str:
+    """Bring the index up to a commit that has landed in Git; return a warning or "".
+
+    The commit is done: an error here must not answer 5xx (the client would retry a change
+    that is already saved) nor leave the index behind Git (the next save would get 409). So
+    when the database refuses the update (SQLite busy beyond its timeout, a dropped
+    connection), the index is rebuilt from Git a few times; only if that keeps failing does
+    the save answer with a warning, and the scheduled sync repairs the index.
+    """
+    try:
+        index_commit()
+        return ""
+    except OperationalError as exc:
+        failure: OperationalError = exc
+    for pause in REINDEX_PAUSES:
+        logger.warning(
+            "index update of %s after commit %s failed (%s); re-indexing from Git",
+            what,
+            commit_sha[:12],
+            failure,
         )
-    return SaveOutcome(commit_sha=sha, path=plan.path, created=old is None and new is not None)
+        time.sleep(pause)
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()  # a dropped server connection reconnects
+        try:
+            reindex()
+            return ""
+        except OperationalError as exc:
+            failure = exc
+    logger.error("could not index %s at commit %s: %s", what, commit_sha[:12], failure)
+    return (
+        f"[warning] saved as commit {commit_sha[:12]}, but the portal's index could not be "
+        "updated yet; it catches up at the next sync"
+    )
 
 
 @dataclass(frozen=True)
