@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from nautes_portal.limits import InputRefused, load_yaml_bounded
+
 API_VERSION = "nautes.resource.nautes.io/v1alpha1"
 KUSTOMIZATION_PATH = "production/kustomization.yaml"
 LAYOUT_DIRS = ("envs", "projects", "code-repos", "runtimes", "artifact-repos")
@@ -65,8 +67,11 @@ def dump_yaml(document: dict[str, Any]) -> bytes:
 
 
 def load_yaml(content: bytes, path: str) -> dict[str, Any]:
+    """Parse one file read from Git, within the input limits (`nautes_portal.limits`)."""
     try:
-        document = yaml.safe_load(content.decode("utf-8"))
+        document = load_yaml_bounded(content.decode("utf-8"), what=path)
+    except InputRefused as exc:  # the message names the file and the limit it broke
+        raise ManifestError(exc.message) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
     if not isinstance(document, dict):
