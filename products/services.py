@@ -46,7 +46,8 @@ from products.state import ProductState, Resource
 
 logger = logging.getLogger(__name__)
 
-PRODUCT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# An RFC 1123 label, at most 63 characters: checked before any Git call (#12).
+PRODUCT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 VISIBILITIES = ("private", "public")
 KINDS_WITH_PRODUCT_FIELD = (
     "Environment",
@@ -393,8 +394,8 @@ def coderepo_save(
         raise RuleViolation(f"'{repo_name}' is reserved for the product configuration repository")
     if not PRODUCT_NAME.match(repo_name):
         raise RuleViolation(
-            f"code repository name '{repo_name}' is invalid: use lowercase letters, digits and "
-            "'-', starting and ending with a letter or digit (RFC 1123 label)"
+            f"code repository name '{repo_name}' is invalid: use at most 63 lowercase letters, "
+            "digits and '-', starting and ending with a letter or digit (RFC 1123 label)"
         )
     visibility = git.get("visibility") or "private"
     if visibility not in VISIBILITIES:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clusters import services
+from clusters.kubeconfig import MAX_KUBECONFIG_BYTES
 from clusters.manifests import cluster_reply
 from clusters.models import Cluster, ClusterHealth
 from nautes_portal import permissions
@@ -18,6 +19,7 @@ from nautes_portal.api_common import Selector, apply_field_selector
 from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.vault import secret_store
+from nautes_portal.limits import check_lengths
 from products.api import replies
 from products.api.views import ERRORS, FIELD_SELECTOR, SKIP_CHECK, MessageReply
 
@@ -71,6 +73,7 @@ class ClusterDetailView(APIView):
         body: Any = request.data
         if not isinstance(body, dict):
             raise RuleViolation("the request body must be a JSON object")
+        check_lengths(body, caps={"kubeconfig": MAX_KUBECONFIG_BYTES})
         services.cluster_save(
             name=cluster_name,
             body=body,
