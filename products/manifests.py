@@ -332,11 +332,33 @@ def parse_tree(files: dict[str, bytes]) -> ParsedTree:
             problems.append({"path": path, "message": f"{path}: metadata.name is missing"})
             continue
         resource = ParsedResource(kind=kind, name=name, path=path, document=document)
+        if problem := column_problem(resource):
+            problems.append({"path": path, "message": problem})
+            continue
         if problem := layout_problem(kind, name, path, resource.spec):
             resource.problems.append(problem)
         resources.append(resource)
     _flag_duplicates(resources)
     return ParsedTree(resources=resources, problems=problems)
+
+
+def column_problem(resource: ParsedResource) -> str | None:
+    """Why the index cannot hold this resource (a value longer than its column), or None.
+
+    A pushed file is bounded by its size only; its names and fields must also fit the index
+    columns, or the product's whole import would fail on PostgreSQL.
+    """
+    from products.models import MODEL_BY_KIND  # the models import nothing of this module
+
+    model = MODEL_BY_KIND[resource.kind]
+    values = {"name": resource.name, "path": resource.path}
+    values |= index_fields(resource.kind, resource.spec)
+    for column, value in values.items():
+        limit = getattr(model._meta.get_field(column), "max_length", None)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            shown = "metadata.name" if column == "name" else column
+            return f"{resource.path}: {shown} is longer than the limit of {limit} characters"
+    return None
 
 
 def _flag_duplicates(resources: list[ParsedResource]) -> None:

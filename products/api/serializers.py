@@ -78,7 +78,7 @@ class ProductBodySerializer(serializers.Serializer):
 
 
 class EnvironmentBodySerializer(serializers.Serializer):
-    cluster = _text(NAME_MAX, allow_blank=False)
+    cluster = _text(LABEL_MAX, allow_blank=False)  # cluster names are labels
     env_type = _text(TEXT_MAX, allow_blank=False)
 
 
