@@ -40,6 +40,7 @@ DESCRIPTION_MAX = 2000  # GitLab's limit for a group or project description
 PATH_MAX = 1024  # a file path inside a repository
 URL_MAX = 2048
 ITEMS_MAX = 1000  # entries of any list in a request body
+AUDIT_DIFF_MAX = 1024 * 1024  # characters of the diff one audit event keeps
 
 ALIAS_RULE = "YAML anchors and aliases are not allowed (Nautes never writes them)"
 
@@ -134,6 +135,14 @@ def load_yaml_bounded(text: str | bytes, *, what: str = "the YAML document") -> 
         raise yaml.YAMLError(f"a value cannot be read ({exc.__class__.__name__})") from None
     check_plain_data(document, what)
     return document
+
+
+def bounded_diff(diff: str) -> str:
+    """A diff cut at `AUDIT_DIFF_MAX` characters (a push may change many files; Git has all)."""
+    if len(diff) <= AUDIT_DIFF_MAX:
+        return diff
+    note = f"\n[diff cut at {AUDIT_DIFF_MAX} characters; Git has the rest]\n"
+    return diff[:AUDIT_DIFF_MAX] + note
 
 
 # ---- Lengths ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from nautes_portal.integrations.config_repo import (
     GitHost,
     GitProject,
 )
+from nautes_portal.limits import bounded_diff
 from products import rules
 from products.indexing import (
     complete_state,
@@ -700,7 +701,7 @@ def _import_head(product: Product, repo: ConfigRepository, actor: Any) -> bool |
                 break
             authors.add(commit.author_name)
         message = f"imported {previous[:8]}..{head[:8]} by {', '.join(sorted(authors))}"
-    diff = repo.diff(previous, head) if previous else ""
+    diff = bounded_diff(repo.diff(previous, head)) if previous else ""
     with transaction.atomic():
         if _lock_commit_sha(product) != previous:
             return None
