@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 
 from nautes_portal.integrations.git_local import LocalGitHost
 from nautes_portal.limits import (
+    AUDIT_DIFF_MAX,
     MAX_BODY_BYTES,
     MAX_DEPTH,
     MAX_YAML_BYTES,
@@ -127,6 +128,64 @@ def test_pushed_alias_bomb_and_oversized_files_become_sync_problems(
     # The import's audit record holds the pushed text, not an expansion of it.
     sync = AuditEvent.objects.filter(product=product, action="sync").latest("pk")
     assert len(sync.diff) < 2 * MAX_YAML_BYTES
+
+
+def test_pushed_values_longer_than_the_index_columns_become_sync_problems(
+    alice_api: APIClient, git_root: Path, tmp_path: Path
+) -> None:
+    """Small files, but a name or field the index cannot hold (PostgreSQL would refuse the
+    whole import): the file is a sync problem, the rest indexes."""
+    assert create_product(alice_api).status_code == 200
+    product = Product.objects.get(name="acme")
+    gid = product.resource_name.removeprefix("product-")
+    long_name = "n" * 254
+    push(
+        git_root,
+        tmp_path,
+        "acme",
+        {
+            "projects/lang/lang.yaml": PROJECT.format(
+                name="lang", language="l" * 256, gid=gid
+            ).encode(),
+            "projects/long/long.yaml": PROJECT.format(
+                name=long_name, language="Go", gid=gid
+            ).encode(),
+            "projects/fine/fine.yaml": PROJECT.format(name="fine", language="Go", gid=gid).encode(),
+        },
+    )
+    assert sync_all()["failed"] == 0
+    product.refresh_from_db()
+    problems = {problem["path"]: problem["message"] for problem in product.sync_problems}
+    assert problems["projects/lang/lang.yaml"] == (
+        "projects/lang/lang.yaml: language is longer than the limit of 255 characters"
+    )
+    assert (
+        "metadata.name is longer than the limit of 253 characters"
+        in (problems["projects/long/long.yaml"])
+    )
+    assert list(Project.objects.filter(product=product).values_list("name", flat=True)) == ["fine"]
+
+
+def test_the_audit_of_a_big_push_is_cut(
+    alice_api: APIClient, git_root: Path, tmp_path: Path
+) -> None:
+    """Each file is under its cap, but a push may hold many: the sync's audit diff is capped."""
+    assert create_product(alice_api).status_code == 200
+    product = Product.objects.get(name="acme")
+    gid = product.resource_name.removeprefix("product-")
+    notes = "  notes: " + "x" * (MAX_YAML_BYTES - 1024) + "\n"  # kept, as unknown fields are
+    files = {
+        f"projects/p{i}/p{i}.yaml": (
+            PROJECT.format(name=f"p{i}", language="Go", gid=gid) + notes
+        ).encode()
+        for i in range(6)
+    }
+    push(git_root, tmp_path, "acme", files)
+    sync_all()
+    assert Project.objects.filter(product=product).count() == 6
+    sync = AuditEvent.objects.filter(product=product, action="sync").latest("pk")
+    assert AUDIT_DIFF_MAX <= len(sync.diff) < AUDIT_DIFF_MAX + 200
+    assert sync.diff.endswith("Git has the rest]\n")
 
 
 def test_the_product_page_lists_the_refused_file(
@@ -258,7 +317,11 @@ def test_over_long_resource_fields_answer_400(alice_api: APIClient) -> None:
     body = assert_error(response, 400)
     assert "manifest_source.path" in body["message"] and "1024" in body["message"]
     assert "destination.environment" in body["message"] and "253" in body["message"]
-    assert not Project.objects.filter(name="p").exists()
+    # A resource name (in the URL) is an RFC 1123 subdomain of at most 253 characters.
+    response = alice_api.post(f"/api/v1/products/acme/projects/{'p' * 254}", {}, format="json")
+    body = assert_error(response, 400)
+    assert "at most 253 characters" in body["message"]
+    assert not Project.objects.filter(product__name="acme").exists()
 
 
 # ---- YAML typed by users ---------------------------------------------------------------
