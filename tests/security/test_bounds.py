@@ -359,7 +359,10 @@ def test_over_long_cluster_fields_answer_400(admin_api: APIClient, secret_store:
     }
     response = admin_api.post("/api/v1/clusters/dev", body, format="json")
     result = assert_error(response, 400)
-    assert "primary_domain" in result["message"] and "2048" in result["message"]
+    assert "primary_domain" in result["message"] and "253" in result["message"]
+    body |= {"primary_domain": "example.com", "api_server": "https://127.0.0.1:1/" + "a" * 2048}
+    result = assert_error(admin_api.post("/api/v1/clusters/dev", body, format="json"), 400)
+    assert "api_server" in result["message"] and "2048" in result["message"]
 
 
 ALIASED = "a: &x [acme]\nb: *x\n"
