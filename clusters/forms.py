@@ -24,6 +24,7 @@ from django.utils.crypto import salted_hmac
 from clusters import catalogue
 from clusters.kubeconfig import MAX_KUBECONFIG_BYTES
 from clusters.models import Cluster
+from nautes_portal.limits import InputRefused, load_yaml_bounded
 from products.forms import AccessibleForm
 
 # ---- Filters -----------------------------------------------------------------------------------
@@ -298,7 +299,10 @@ class ComponentsForm(AccessibleForm):
         for name in ("reserved", "resources"):
             text = data.get(name) or ""
             try:
-                data[name] = yaml.safe_load(text) if text.strip() else None
+                data[name] = load_yaml_bounded(text, what="This field") if text.strip() else None
+            except InputRefused as error:
+                self.add_error(name, error.message)
+                continue
             except yaml.YAMLError:
                 self.add_error(name, "This is not valid YAML.")
                 continue

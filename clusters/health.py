@@ -15,9 +15,10 @@ from django.utils import timezone
 from clusters.models import Cluster, ClusterHealth
 from deployments.models import Operation
 from deployments.operations import Step, register
-from nautes_portal.errors import IntegrationError
+from nautes_portal.errors import IntegrationError, RuleViolation
 from nautes_portal.integrations.kube import ClusterError, KubeClient
 from nautes_portal.integrations.vault import cluster_kubeconfig_location, secret_store
+from nautes_portal.limits import load_yaml_bounded
 
 CLUSTER_CHECK = "cluster.check"
 ARGOCD_CRDS = ("applications.argoproj.io", "appprojects.argoproj.io")
@@ -66,7 +67,15 @@ def _discover_virtual_kubeconfig(cluster: Cluster) -> str:
             f"namespace {cluster.name} yet; the vcluster may still be starting",
             retryable=True,
         )
-    document = yaml.safe_load(data["config"])
+    try:  # read from the host cluster: bounded like any other input
+        document = load_yaml_bounded(data["config"], what=f"the kubeconfig in vc-{cluster.name}")
+    except (RuleViolation, yaml.YAMLError):
+        raise IntegrationError(
+            "Kubernetes",
+            f"the secret vc-{cluster.name} on host cluster {host.name} does not hold a usable "
+            "kubeconfig",
+            retryable=False,
+        ) from None
     # As the cluster-operator does: the server is the address registered for the vcluster.
     document["clusters"][0]["cluster"]["server"] = cluster.api_server
     return yaml.safe_dump(document, sort_keys=False)

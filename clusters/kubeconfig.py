@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from nautes_portal.errors import RuleViolation
+from nautes_portal.limits import load_yaml_bounded
 
 # Upstream's text is "register physical cluster, kubeconfig is not empty" (sic); this says
 # what the user has to do.
@@ -82,7 +83,7 @@ def parse_kubeconfig(raw: str) -> dict[str, Any]:
         raise RuleViolation(KUBECONFIG_REQUIRED_MESSAGE)
     text = decode_kubeconfig(raw)
     try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml_bounded(text, what="the kubeconfig")  # limits: a RuleViolation
     except yaml.YAMLError:
         raise RuleViolation(
             "invalid kubeconfig: it is neither valid YAML nor base64-encoded YAML"

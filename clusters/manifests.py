@@ -17,6 +17,7 @@ import yaml
 
 from clusters import catalogue
 from nautes_portal.errors import RuleViolation
+from nautes_portal.limits import load_yaml_bounded
 
 API_VERSION = "nautes.resource.nautes.io/v1alpha1"
 API_GROUP = "nautes.resource.nautes.io"
@@ -159,7 +160,7 @@ def cluster_from_manifest(doc: Any) -> tuple[str, dict[str, Any]]:
 def cluster_from_yaml(text: str | bytes) -> tuple[str, dict[str, Any]]:
     """`cluster_from_manifest` of a YAML file's content."""
     try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml_bounded(text, what="the Cluster file")  # limits: a RuleViolation
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

@@ -7,7 +7,6 @@ The view only enqueues a sync; the worker reads Git.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from django.conf import settings
@@ -15,8 +14,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
+from rest_framework.exceptions import ParseError
 
+from nautes_portal.errors import RuleViolation
 from nautes_portal.integrations import tenant_repo_path
+from nautes_portal.limits import InputTooLarge, parse_json_bounded, read_bounded
 from products.models import Product
 
 logger = logging.getLogger(__name__)
@@ -30,9 +32,14 @@ def gitlab_webhook(request: HttpRequest) -> HttpResponse:
     if not secret or not hmac.compare_digest(presented.encode(), secret.encode()):
         return JsonResponse({"message": "invalid webhook token"}, status=401)
     try:
-        payload = json.loads(request.body or b"{}")
+        # The same body limits as the API: 413 over the size, 400 over the depth, never a 500.
+        payload = parse_json_bounded(read_bounded(request, request.META.get("CONTENT_LENGTH")))
         path = str(payload["project"]["path_with_namespace"])
-    except (ValueError, KeyError, TypeError):
+    except InputTooLarge as exc:
+        return JsonResponse({"message": exc.message}, status=exc.status)
+    except RuleViolation as exc:
+        return JsonResponse({"message": exc.message}, status=400)
+    except (ParseError, KeyError, TypeError):
         return JsonResponse({"message": "not a GitLab project event"}, status=400)
     namespace, _, project = path.rpartition("/")
     if (namespace, project) == tenant_repo_path():

@@ -18,6 +18,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import QuerySet
 
 from nautes_portal.errors import RuleViolation
+from nautes_portal.limits import InputRefused, load_yaml_bounded
 from products import rules, services
 from products.api import codecs
 from products.api import serializers as bodies
@@ -415,7 +416,9 @@ class PipelineRuntimeForm(ResourceForm):
     def clean_document(self) -> dict[str, Any]:
         text = self.cleaned_data["document"]
         try:
-            loaded = yaml.safe_load(text)
+            loaded = load_yaml_bounded(text, what="The document")
+        except InputRefused as exc:
+            raise forms.ValidationError(exc.message, code="limits") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark is not None else ""

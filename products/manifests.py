@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from nautes_portal.limits import InputRefused, load_yaml_bounded
+
 API_VERSION = "nautes.resource.nautes.io/v1alpha1"
 KUSTOMIZATION_PATH = "production/kustomization.yaml"
 LAYOUT_DIRS = ("envs", "projects", "code-repos", "runtimes", "artifact-repos")
@@ -65,8 +67,11 @@ def dump_yaml(document: dict[str, Any]) -> bytes:
 
 
 def load_yaml(content: bytes, path: str) -> dict[str, Any]:
+    """Parse one file read from Git, within the input limits (`nautes_portal.limits`)."""
     try:
-        document = yaml.safe_load(content.decode("utf-8"))
+        document = load_yaml_bounded(content.decode("utf-8"), what=path)
+    except InputRefused as exc:  # the message names the file and the limit it broke
+        raise ManifestError(exc.message) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
     if not isinstance(document, dict):
@@ -327,11 +332,33 @@ def parse_tree(files: dict[str, bytes]) -> ParsedTree:
             problems.append({"path": path, "message": f"{path}: metadata.name is missing"})
             continue
         resource = ParsedResource(kind=kind, name=name, path=path, document=document)
+        if problem := column_problem(resource):
+            problems.append({"path": path, "message": problem})
+            continue
         if problem := layout_problem(kind, name, path, resource.spec):
             resource.problems.append(problem)
         resources.append(resource)
     _flag_duplicates(resources)
     return ParsedTree(resources=resources, problems=problems)
+
+
+def column_problem(resource: ParsedResource) -> str | None:
+    """Why the index cannot hold this resource (a value longer than its column), or None.
+
+    A pushed file is bounded by its size only; its names and fields must also fit the index
+    columns, or the product's whole import would fail on PostgreSQL.
+    """
+    from products.models import MODEL_BY_KIND  # the models import nothing of this module
+
+    model = MODEL_BY_KIND[resource.kind]
+    values = {"name": resource.name, "path": resource.path}
+    values |= index_fields(resource.kind, resource.spec)
+    for column, value in values.items():
+        limit = getattr(model._meta.get_field(column), "max_length", None)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            shown = "metadata.name" if column == "name" else column
+            return f"{resource.path}: {shown} is longer than the limit of {limit} characters"
+    return None
 
 
 def _flag_duplicates(resources: list[ParsedResource]) -> None:

@@ -26,6 +26,7 @@ from nautes_portal.integrations.config_repo import (
     GitHost,
     GitProject,
 )
+from nautes_portal.limits import bounded_diff
 from products import rules
 from products.indexing import (
     complete_state,
@@ -47,7 +48,8 @@ from products.state import ProductState, Resource
 
 logger = logging.getLogger(__name__)
 
-PRODUCT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# An RFC 1123 label, at most 63 characters: checked before any Git call (#12).
+PRODUCT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 VISIBILITIES = ("private", "public")
 KINDS_WITH_PRODUCT_FIELD = (
     "Environment",
@@ -458,8 +460,8 @@ def coderepo_save(
         raise RuleViolation(f"'{repo_name}' is reserved for the product configuration repository")
     if not PRODUCT_NAME.match(repo_name):
         raise RuleViolation(
-            f"code repository name '{repo_name}' is invalid: use lowercase letters, digits and "
-            "'-', starting and ending with a letter or digit (RFC 1123 label)"
+            f"code repository name '{repo_name}' is invalid: use at most 63 lowercase letters, "
+            "digits and '-', starting and ending with a letter or digit (RFC 1123 label)"
         )
     visibility = git.get("visibility") or "private"
     if visibility not in VISIBILITIES:
@@ -764,7 +766,7 @@ def _import_head(product: Product, repo: ConfigRepository, actor: Any) -> bool |
                 break
             authors.add(commit.author_name)
         message = f"imported {previous[:8]}..{head[:8]} by {', '.join(sorted(authors))}"
-    diff = repo.diff(previous, head) if previous else ""
+    diff = bounded_diff(repo.diff(previous, head)) if previous else ""
     with transaction.atomic():
         if _lock_commit_sha(product) != previous:
             return None

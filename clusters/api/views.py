@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clusters import services
+from clusters.kubeconfig import MAX_KUBECONFIG_BYTES
 from clusters.manifests import cluster_reply
 from clusters.models import Cluster, ClusterHealth
 from nautes_portal import permissions
@@ -18,6 +19,7 @@ from nautes_portal.api_common import Selector, apply_field_selector
 from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.vault import secret_store
+from nautes_portal.limits import LABEL_MAX, NAME_MAX, check_lengths
 from products.api import replies
 from products.api.views import ERRORS, FIELD_SELECTOR, SKIP_CHECK, MessageReply
 
@@ -26,6 +28,19 @@ CLUSTER_SELECTORS = {
     "cluster_type": Selector(lambda r: r["cluster_type"], exact=True),
     "usage": Selector(lambda r: r["usage"], exact=True),
     "worker_type": Selector(lambda r: r["worker_type"], exact=True),
+}
+
+
+# Every string of a cluster body is capped (default URL_MAX); these fields have their own caps,
+# the index columns' (a longer value would fail the write after the commit on PostgreSQL).
+CLUSTER_FIELD_CAPS = {
+    "kubeconfig": MAX_KUBECONFIG_BYTES,
+    "primary_domain": NAME_MAX,
+    "host_cluster": LABEL_MAX,
+    "cluster_kind": 32,
+    "cluster_type": 16,
+    "usage": 16,
+    "worker_type": 16,
 }
 
 
@@ -71,6 +86,7 @@ class ClusterDetailView(APIView):
         body: Any = request.data
         if not isinstance(body, dict):
             raise RuleViolation("the request body must be a JSON object")
+        check_lengths(body, caps=CLUSTER_FIELD_CAPS)
         services.cluster_save(
             name=cluster_name,
             body=body,

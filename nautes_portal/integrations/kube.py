@@ -35,7 +35,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config import new_client_from_config_dict
 from kubernetes.config.config_exception import ConfigException
 
-from nautes_portal.errors import IntegrationError
+from nautes_portal.errors import IntegrationError, RuleViolation
+from nautes_portal.limits import load_yaml_bounded
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,9 @@ def _prepare_kubeconfig(text: str, context: str | None) -> tuple[Obj, str, _TlsD
     document handed to the kubernetes library holds that context's cluster and user only.
     """
     try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml_bounded(text, what="The kubeconfig")
+    except RuleViolation as exc:  # an input limit; the message never quotes the kubeconfig
+        raise KubeconfigInvalid(f"{exc.message}.") from None
     except yaml.YAMLError:
         raise KubeconfigInvalid("The kubeconfig is not valid YAML.") from None
     if not isinstance(doc, dict):

@@ -12,12 +12,44 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from nautes_portal.limits import (
+    DESCRIPTION_MAX,
+    GIT_NAME_MAX,
+    ITEMS_MAX,
+    LABEL_MAX,
+    NAME_MAX,
+    PATH_MAX,
+    TEXT_MAX,
+    URL_MAX,
+)
+
+# Every string and list of a body has a length cap (#12): names as Kubernetes and GitLab allow
+# them (the rules check their shape), free text as the portal's forms and GitLab allow it.
+# A value over its cap answers 400 naming the field and the limit.
+
+
+def _text(limit: int, **kwargs: Any) -> serializers.CharField:
+    """A required string of at most `limit` characters."""
+    return serializers.CharField(max_length=limit, **kwargs)
+
+
+def _optional(limit: int) -> serializers.CharField:
+    """An optional string (default "") of at most `limit` characters."""
+    return serializers.CharField(required=False, allow_blank=True, default="", max_length=limit)
+
+
+def _strings(limit: int, **kwargs: Any) -> serializers.ListField:
+    """A list of at most `ITEMS_MAX` strings of at most `limit` characters each."""
+    return serializers.ListField(
+        child=serializers.CharField(max_length=limit), max_length=ITEMS_MAX, **kwargs
+    )
+
 
 class GitlabSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, allow_blank=True, default="")
-    path = serializers.CharField(required=False, allow_blank=True, default="")
-    visibility = serializers.CharField(required=False, allow_blank=True, default="")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    name = _optional(GIT_NAME_MAX)
+    path = _optional(GIT_NAME_MAX)
+    visibility = _optional(TEXT_MAX)
+    description = _optional(DESCRIPTION_MAX)
 
 
 class GitSerializer(serializers.Serializer):
@@ -46,20 +78,20 @@ class ProductBodySerializer(serializers.Serializer):
 
 
 class EnvironmentBodySerializer(serializers.Serializer):
-    cluster = serializers.CharField(allow_blank=False)
-    env_type = serializers.CharField(allow_blank=False)
+    cluster = _text(LABEL_MAX, allow_blank=False)  # cluster names are labels
+    env_type = _text(TEXT_MAX, allow_blank=False)
 
 
 class ProjectBodySerializer(serializers.Serializer):
-    language = serializers.CharField(required=False, allow_blank=True, default="")
+    language = _optional(TEXT_MAX)
 
 
 class WebhookSerializer(serializers.Serializer):
-    events = serializers.ListField(child=serializers.CharField(), allow_empty=True)
+    events = _strings(TEXT_MAX, allow_empty=True)
 
 
 class CodeRepoBodySerializer(serializers.Serializer):
-    project = serializers.CharField(required=False, allow_blank=True, default="")
+    project = _optional(NAME_MAX)
     webhook = WebhookSerializer(required=False, allow_null=True, default=None)
     deployment_runtime = serializers.BooleanField(required=False, default=False)
     pipeline_runtime = serializers.BooleanField(required=False, default=False)
@@ -67,12 +99,10 @@ class CodeRepoBodySerializer(serializers.Serializer):
 
 
 class CodeRepoBindingBodySerializer(serializers.Serializer):
-    product = serializers.CharField(required=False, allow_blank=True, default="")
-    projects = serializers.ListField(
-        child=serializers.CharField(), required=False, allow_null=True, default=list
-    )
+    product = _optional(LABEL_MAX)
+    projects = _strings(NAME_MAX, required=False, allow_null=True, default=list)
     permissions = serializers.ChoiceField(choices=["readonly", "readwrite"])
-    coderepo = serializers.CharField(allow_blank=False)
+    coderepo = _text(GIT_NAME_MAX, allow_blank=False)
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
@@ -85,64 +115,69 @@ class StringOrObjectField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, str):
-            return {"environment": data}
+            data = {"environment": data}
         if not isinstance(data, dict):
             raise serializers.ValidationError("must be an object or an environment name")
-        return {key: data[key] for key in self.keys if key in data}
+        value = {key: data[key] for key in self.keys if key in data}
+        for key, item in value.items():  # the rules check types and names; here only lengths
+            names = item if isinstance(item, list) else [item]
+            if len(names) > ITEMS_MAX:
+                raise serializers.ValidationError({key: f"at most {ITEMS_MAX} entries"})
+            if any(isinstance(name, str) and len(name) > NAME_MAX for name in names):
+                raise serializers.ValidationError(
+                    {key: f"Ensure this field has no more than {NAME_MAX} characters."}
+                )
+        return value
 
     def to_representation(self, value: Any) -> Any:
         return value
 
 
 class ManifestSourceSerializer(serializers.Serializer):
-    code_repo = serializers.CharField(allow_blank=False)
-    target_revision = serializers.CharField(allow_blank=False)
-    path = serializers.CharField(allow_blank=False)
+    code_repo = _text(GIT_NAME_MAX, allow_blank=False)
+    target_revision = _text(TEXT_MAX, allow_blank=False)
+    path = _text(PATH_MAX, allow_blank=False)
 
 
 class DeploymentRuntimeBodySerializer(serializers.Serializer):
-    projects_ref = serializers.ListField(
-        child=serializers.CharField(), required=False, allow_null=True, default=list
-    )
+    projects_ref = _strings(NAME_MAX, required=False, allow_null=True, default=list)
     manifest_source = ManifestSourceSerializer()
     destination = StringOrObjectField(keys=("environment", "namespaces"), required=False)
-    account = serializers.CharField(required=False, allow_blank=True, default="")
+    account = _optional(NAME_MAX)
 
 
 class PipelineSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True)
-    label = serializers.CharField(required=False, allow_blank=True, default="")
-    path = serializers.CharField(allow_blank=True)
+    name = _text(NAME_MAX, allow_blank=True)
+    label = _optional(TEXT_MAX)
+    path = _text(PATH_MAX, allow_blank=True)
 
 
 class GitlabEventSourceSerializer(serializers.Serializer):
-    repo_name = serializers.CharField(allow_blank=True)
-    revision = serializers.CharField(required=False, allow_blank=True, default="")
-    events = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    repo_name = _text(GIT_NAME_MAX, allow_blank=True)
+    revision = _optional(TEXT_MAX)
+    events = _strings(TEXT_MAX, required=False, default=list)
 
 
 class CalendarSerializer(serializers.Serializer):
-    schedule = serializers.CharField(required=False, allow_blank=True, default="")
-    interval = serializers.CharField(required=False, allow_blank=True, default="")
-    exclusion_dates = serializers.ListField(
-        child=serializers.CharField(), required=False, allow_null=True, default=list
-    )
-    timezone = serializers.CharField(required=False, allow_blank=True, default="")
+    schedule = _optional(TEXT_MAX)
+    interval = _optional(TEXT_MAX)
+    exclusion_dates = _strings(TEXT_MAX, required=False, allow_null=True, default=list)
+    timezone = _optional(TEXT_MAX)
 
 
 class EventSourceSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True)
+    name = _text(NAME_MAX, allow_blank=True)
     gitlab = GitlabEventSourceSerializer(required=False, allow_null=True, default=None)
     calendar = CalendarSerializer(required=False, allow_null=True, default=None)
 
 
 class InputSourceSerializer(serializers.Serializer):
-    built_in_var = serializers.CharField(required=False, allow_blank=True, default="")
-    from_event = serializers.CharField(required=False, allow_blank=True, default="")
+    built_in_var = _optional(TEXT_MAX)
+    from_event = _optional(TEXT_MAX)
 
 
 class KustomizationSerializer(serializers.Serializer):
-    path = serializers.CharField(allow_blank=True)
+    path = _text(PATH_MAX, allow_blank=True)
 
 
 class TransmissionSerializer(serializers.Serializer):
@@ -155,17 +190,19 @@ class InputSerializer(serializers.Serializer):
 
 
 class TriggerSerializer(serializers.Serializer):
-    event_source = serializers.CharField(allow_blank=True)
-    pipeline = serializers.CharField(allow_blank=True)
-    revision = serializers.CharField(required=False, allow_blank=True, default="")
-    inputs = InputSerializer(many=True, required=False, allow_null=True, default=list)
+    event_source = _text(NAME_MAX, allow_blank=True)
+    pipeline = _text(NAME_MAX, allow_blank=True)
+    revision = _optional(TEXT_MAX)
+    inputs = InputSerializer(
+        many=True, required=False, allow_null=True, default=list, max_length=ITEMS_MAX
+    )
 
 
 class AdditionalGitSerializer(serializers.Serializer):
-    coderepo = serializers.CharField(required=False, allow_blank=True, default="")
-    url = serializers.CharField(required=False, allow_blank=True, default="")
-    revision = serializers.CharField(required=False, allow_blank=True, default="")
-    path = serializers.CharField(required=False, allow_blank=True, default="")
+    coderepo = _optional(GIT_NAME_MAX)
+    url = _optional(URL_MAX)
+    revision = _optional(TEXT_MAX)
+    path = _optional(PATH_MAX)
 
 
 class AdditionalResourcesSerializer(serializers.Serializer):
@@ -173,24 +210,37 @@ class AdditionalResourcesSerializer(serializers.Serializer):
 
 
 class HookSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True)
-    alias = serializers.CharField(required=False, allow_blank=True, default="")
-    vars = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    name = _text(NAME_MAX, allow_blank=True)
+    alias = _optional(NAME_MAX)
+    vars = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=URL_MAX), required=False
+    )
+
+    def validate_vars(self, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > ITEMS_MAX or any(len(key) > NAME_MAX for key in value):
+            raise serializers.ValidationError(
+                f"at most {ITEMS_MAX} variables with names of at most {NAME_MAX} characters"
+            )
+        return value
 
 
 class HooksSerializer(serializers.Serializer):
-    pre_hooks = HookSerializer(many=True, required=False, allow_null=True, default=list)
-    post_hooks = HookSerializer(many=True, required=False, allow_null=True, default=list)
+    pre_hooks = HookSerializer(
+        many=True, required=False, allow_null=True, default=list, max_length=ITEMS_MAX
+    )
+    post_hooks = HookSerializer(
+        many=True, required=False, allow_null=True, default=list, max_length=ITEMS_MAX
+    )
 
 
 class ProjectPipelineRuntimeBodySerializer(serializers.Serializer):
-    project = serializers.CharField(allow_blank=False)
-    pipeline_source = serializers.CharField(allow_blank=False)
-    pipelines = PipelineSerializer(many=True, allow_empty=False)
-    event_sources = EventSourceSerializer(many=True, allow_empty=False)
-    pipeline_triggers = TriggerSerializer(many=True, allow_empty=False)
+    project = _text(NAME_MAX, allow_blank=False)
+    pipeline_source = _text(GIT_NAME_MAX, allow_blank=False)
+    pipelines = PipelineSerializer(many=True, allow_empty=False, max_length=ITEMS_MAX)
+    event_sources = EventSourceSerializer(many=True, allow_empty=False, max_length=ITEMS_MAX)
+    pipeline_triggers = TriggerSerializer(many=True, allow_empty=False, max_length=ITEMS_MAX)
     destination = StringOrObjectField(keys=("environment", "namespace"), required=False)
     isolation = serializers.ChoiceField(choices=["shared", "exclusive"])
     additional_resources = AdditionalResourcesSerializer(required=False, allow_null=True)
-    account = serializers.CharField(required=False, allow_blank=True, default="")
+    account = _optional(NAME_MAX)
     hooks = HooksSerializer(required=False, allow_null=True)
