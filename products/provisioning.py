@@ -28,10 +28,41 @@ def _actor(operation: Operation) -> object | None:
     return get_user_model().objects.filter(pk=operation.created_by_id).first()
 
 
+def _remember(operation: Operation, **values: object) -> None:
+    """Record facts a later run of this operation needs (e.g. "this group is mine")."""
+    operation.params = {**operation.params, **values}
+    Operation.objects.filter(pk=operation.pk).update(params=operation.params)
+
+
 def ensure_group(operation: Operation) -> str:
+    """Create the group, or update the one this operation may use; never a foreign group.
+
+    `group_id` in the params is the group `products.adoption.claim_product_group` allowed (or
+    the one this step created); `group_import` means the caller's own GitLab group, taken
+    as-is. Any other existing group is refused, even when the step runs again on a retry.
+    """
+    from products.adoption import group_taken, refuse_tenant_group
+
     p = operation.params
-    group = git_host().ensure_group(
-        path=p["name"],
+    name = p["name"]
+    refuse_tenant_group(name)
+    host = git_host()
+    group = host.get_group(name)
+    if group is None:
+        group = host.create_group(
+            path=name,
+            name=p["display_name"],
+            visibility=p["visibility"],
+            description=p["description"],
+        )
+        _remember(operation, group_id=group.id, group_created=True, group_import=False)
+        return f"group {group.path} (id {group.id}) created"
+    if p.get("group_id") != group.id:
+        raise group_taken(name)
+    if p.get("group_import"):
+        return f"group {group.path} (id {group.id}) imported as it is"
+    group = host.ensure_group(
+        path=name,
         name=p["display_name"],
         visibility=p["visibility"],
         description=p["description"],
@@ -54,7 +85,13 @@ def ensure_owner(operation: Operation) -> str:
 
 
 def ensure_repository(operation: Operation) -> str:
-    project = git_host().ensure_project(
+    host = git_host()
+    if operation.params.get("group_import"):
+        # An imported group's own default.project (e.g. upstream's) is taken as it is.
+        existing = host.get_project(operation.params["name"], settings.NAUTES_DEFAULT_PROJECT)
+        if existing is not None:
+            return f"repository {existing.full_path} (id {existing.id}) kept as it is"
+    project = host.ensure_project(
         namespace_path=operation.params["name"],
         path=settings.NAUTES_DEFAULT_PROJECT,
         visibility=operation.params["visibility"],
