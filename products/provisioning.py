@@ -84,17 +84,25 @@ def ensure_owner(operation: Operation) -> str:
     return f"{identity.username} is an Owner of the group"
 
 
+_OPENNESS = ("private", "internal", "public")
+
+
 def ensure_repository(operation: Operation) -> str:
     host = git_host()
+    name, visibility = operation.params["name"], operation.params["visibility"]
     if operation.params.get("group_import"):
         # An imported group's own default.project (e.g. upstream's) is taken as it is.
-        existing = host.get_project(operation.params["name"], settings.NAUTES_DEFAULT_PROJECT)
+        existing = host.get_project(name, settings.NAUTES_DEFAULT_PROJECT)
         if existing is not None:
             return f"repository {existing.full_path} (id {existing.id}) kept as it is"
+        # The group keeps its visibility; the repository can be no more open than its group.
+        group = host.get_group(name)
+        if group is not None and group.visibility in _OPENNESS:
+            visibility = min(visibility, group.visibility, key=_OPENNESS.index)
     project = host.ensure_project(
-        namespace_path=operation.params["name"],
+        namespace_path=name,
         path=settings.NAUTES_DEFAULT_PROJECT,
-        visibility=operation.params["visibility"],
+        visibility=visibility,
     )
     return f"repository {project.full_path} (id {project.id})"
 
