@@ -89,32 +89,29 @@ def claim_product_group(*, name: str, actor: Any, host: GitHost) -> GroupClaim:
             return GroupClaim(group_id=group.id)
         # The product's group was deleted and the path taken by another group since.
         raise group_taken(name, " (by a group that is not this product's)")
-    if resumes_own_creation(name=name, group_id=group.id, actor=actor):
+    if resumes_own_creation(name=name, group=group, actor=actor, host=host):
         return GroupClaim(group_id=group.id)
     if caller_owns_group(host, group, actor):
         return GroupClaim(group_id=group.id, import_as_is=True)
     raise group_taken(name)
 
 
-def resumes_own_creation(*, name: str, group_id: int, actor: Any) -> bool:
-    """Whether `actor` has an unfinished `product.save` of `name` that created this group, so
-    a failed creation stays retryable by saving again (not only by retrying the operation)."""
+def resumes_own_creation(*, name: str, group: GitGroup, actor: Any, host: GitHost) -> bool:
+    """Whether `actor` has an unfinished `product.save` of `name` that made this group, so a
+    failed creation stays retryable by saving again (not only by retrying the operation)."""
     from deployments.models import Operation
-    from products.provisioning import PRODUCT_SAVE
+    from products.provisioning import PRODUCT_SAVE, made_by_this_operation
 
     if not getattr(actor, "is_authenticated", False):
         return False
-    return (
-        Operation.objects.filter(
-            kind=PRODUCT_SAVE,
-            target=name,
-            created_by=actor,
-            params__group_id=group_id,
-            params__group_created=True,
-        )
-        .exclude(status=Operation.Status.SUCCEEDED)
-        .exists()
+    unfinished = Operation.objects.filter(kind=PRODUCT_SAVE, target=name, created_by=actor).exclude(
+        status=Operation.Status.SUCCEEDED
     )
+    if unfinished.filter(params__group_id=group.id, params__group_created=True).exists():
+        return True
+    # A creation whose answer never came back (a GitLab timeout): the group's own evidence.
+    sent = unfinished.filter(params__group_create_sent=True).order_by("-pk")[:3]
+    return any(made_by_this_operation(operation, host, group) for operation in sent)
 
 
 def caller_owns_group(host: GitHost, group: GitGroup, actor: Any) -> bool:

@@ -16,6 +16,7 @@ from deployments.operations import Step, register
 from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations import git_host
+from nautes_portal.integrations.config_repo import GitGroup, GitHost
 from products.manifests import KUSTOMIZATION_PATH, kustomization
 from products.models import AccessLevel, Membership, Product
 
@@ -49,16 +50,23 @@ def ensure_group(operation: Operation) -> str:
     host = git_host()
     group = host.get_group(name)
     if group is None:
-        group = host.create_group(
-            path=name,
-            name=p["display_name"],
-            visibility=p["visibility"],
-            description=p["description"],
-        )
+        _remember(operation, group_create_sent=True)
+        try:
+            group = host.create_group(
+                path=name,
+                name=p["display_name"],
+                visibility=p["visibility"],
+                description=p["description"],
+            )
+        except Conflict:
+            _remember(operation, group_create_sent=False)  # it was someone else's
+            raise
         _remember(operation, group_id=group.id, group_created=True, group_import=False)
         return f"group {group.path} (id {group.id}) created"
     if p.get("group_id") != group.id:
-        raise group_taken(name)
+        if not made_by_this_operation(operation, host, group):
+            raise group_taken(name)
+        _remember(operation, group_id=group.id, group_created=True, group_import=False)
     if p.get("group_import"):
         return f"group {group.path} (id {group.id}) imported as it is"
     group = host.ensure_group(
@@ -68,6 +76,22 @@ def ensure_group(operation: Operation) -> str:
         description=p["description"],
     )
     return f"group {group.path} (id {group.id})"
+
+
+def made_by_this_operation(operation: Operation, host: GitHost, group: GitGroup) -> bool:
+    """Whether `group` is the one this operation's own creation request made, though the step
+    never learnt its id (GitLab answered after the portal stopped waiting, or the worker died).
+
+    Such a group is still empty, and in GitLab its only member is the portal's account (GitLab
+    makes the creator its Owner); a group someone else made has them as its Owner.
+    """
+    if not operation.params.get("group_create_sent") or host.list_projects(group.path):
+        return False
+    members_of = getattr(host, "group_members", None)
+    if members_of is None:
+        return True  # local backend: group creation is atomic; only a crash gets here
+    portal = host.user_for_token(settings.GITLAB_TOKEN).username  # type: ignore[attr-defined]
+    return set(members_of(group.path)) == {portal}
 
 
 def ensure_owner(operation: Operation) -> str:

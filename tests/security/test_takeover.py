@@ -291,6 +291,40 @@ def test_gitlab_a_code_repository_never_adopts_a_foreign_project(
     assert not CodeRepo.objects.filter(repo_name="legacy").exists()
 
 
+@pytest.mark.parametrize("how", ["retry", "save again"])
+def test_gitlab_a_group_creation_that_timed_out_stays_retryable(
+    how: str,
+    gitlab_mode: FakeGitLab,  # noqa: F811
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """GitLab made the group after the portal stopped waiting: the step never learnt its id,
+    yet the creator's retry completes the product (the group is empty and only the portal's
+    account is its member), while another account is still refused."""
+    from tests.faults.test_gitlab_faults import wait_until_answered
+
+    fake = gitlab_mode
+    settings.GITLAB_TIMEOUT = 1.0
+    fake.fail_next("POST", r"^/api/v4/groups$", status=None, delay=2.5)
+    alice = pat("alice-pat")
+    first = alice.post("/api/v1/products/acme", BODY, format="json")
+    assert first.status_code == 502, first.json()
+    wait_until_answered(fake, "POST", r"^/api/v4/groups$", 1)
+    assert fake.group("acme")
+
+    assert_taken(pat("bob-pat").post("/api/v1/products/acme", BODY, format="json"))
+    if how == "retry":
+        operation = first.json()["metadata"]["operation"]
+        with django_capture_on_commit_callbacks(execute=True):
+            assert alice.post(f"/api/v1/operations/{operation}/retry").status_code == 202
+        assert Operation.objects.get(pk=operation).status == Operation.Status.SUCCEEDED
+    else:
+        again = alice.post("/api/v1/products/acme", BODY, format="json")
+        assert again.status_code == 200, again.json()
+    assert Product.objects.get(name="acme").group_id == fake.group("acme").id
+    assert fake.user("alice").id in fake.group("acme").members
+
+
 # ---- The wizard ----------------------------------------------------------------------------------
 
 
