@@ -217,6 +217,19 @@ def test_deleting_a_code_repository_never_deletes_a_project_that_replaced_it(
     assert host.get_project("shop", "api") == other
 
 
+def test_deleting_a_product_never_deletes_a_group_that_replaced_its_own(
+    shop: APIClient, git_root: Path
+) -> None:
+    host = LocalGitHost(git_root)
+    host.delete_group("shop")
+    other = host.ensure_group(path="shop", name="Someone else's")
+
+    response = shop.delete("/api/v1/products/shop")
+
+    assert response.status_code == 409, response.json()
+    assert host.get_group("shop") == other
+
+
 # ---- GitLab backend ------------------------------------------------------------------------------
 
 
@@ -323,6 +336,45 @@ def test_gitlab_a_group_creation_that_timed_out_stays_retryable(
         assert again.status_code == 200, again.json()
     assert Product.objects.get(name="acme").group_id == fake.group("acme").id
     assert fake.user("alice").id in fake.group("acme").members
+
+
+@pytest.mark.parametrize("backend", ["local", "gitlab"])
+def test_create_group_never_touches_an_existing_group(
+    backend: str, request: pytest.FixtureRequest, git_root: Path
+) -> None:
+    """The host primitive the group step uses: a taken path is GitLab's 409, nothing updated."""
+    from nautes_portal.errors import Conflict
+    from nautes_portal.integrations.gitlab import GitLabHost
+    from tests.plugins.gitlab_fake import PORTAL_BOT_TOKEN
+
+    host: Any = LocalGitHost(git_root)
+    if backend == "gitlab":
+        fake: FakeGitLab = request.getfixturevalue("fake_gitlab")
+        host = GitLabHost(fake.url, PORTAL_BOT_TOKEN, timeout=5)
+    before = host.create_group(path="victims", name="Victims", description="theirs")
+
+    with pytest.raises(Conflict, match="path has already been taken"):
+        host.create_group(path="victims", name="Mine", visibility="public")
+
+    assert host.get_group("victims") == before
+
+
+def test_gitlab_group_member_level_counts_inherited_ownership(fake_gitlab: FakeGitLab) -> None:
+    from nautes_portal.integrations.gitlab import GitLabHost
+    from tests.plugins.gitlab_fake import PORTAL_BOT_TOKEN
+
+    fake = fake_gitlab
+    owner = fake.add_user("olga", "Olga", "olga@example.com", "olga-pat")
+    member = fake.add_user("mia", "Mia", "mia@example.com", "mia-pat")
+    stranger = fake.add_user("sam", "Sam", "sam@example.com", "sam-pat")
+    fake.create_group("corp", owner="olga")
+    fake.add_member(fake.create_group("corp/platform"), "mia", 30)
+    host = GitLabHost(fake.url, PORTAL_BOT_TOKEN, timeout=5)
+
+    assert host.group_member_level("corp/platform", owner.id) == OWNER  # from the parent
+    assert host.group_member_level("corp/platform", member.id) == 30
+    assert host.group_member_level("corp/platform", stranger.id) == 0
+    assert host.group_member_level("missing", owner.id) == 0
 
 
 # ---- The wizard ----------------------------------------------------------------------------------
