@@ -301,6 +301,9 @@ class EmbeddedOpenBao:
         try:
             for engine in KV_ENGINES:
                 store.ensure_engine(engine)
+            # The address is published only once every engine accepts reads: a new KV v2 mount
+            # upgrades itself in the background first, and `openbao --check` trusts the address.
+            store.check_ready()
         except SecretStoreError as exc:
             raise EmbeddedOpenBaoError(exc.message) from None
 

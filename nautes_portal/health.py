@@ -9,6 +9,10 @@ from django.views.decorators.http import require_GET
 from nautes_portal.errors import NautesError
 from nautes_portal.integrations.vault import secret_store
 
+# A probe must answer well within the orchestrator's timeout (5 s in deploy/kubernetes): a KV
+# engine still upgrading after this long makes the answer "not ready" rather than a slow "ready".
+ENGINE_WAIT_SECONDS = 1.0
+
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -18,7 +22,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """The database and the secret store answer; 503 names what does not."""
+    """The database and the secret store answer (every Nautes engine accepts reads); 503 names
+    what does not."""
     problems: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -26,7 +31,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # any database failure means "not ready"
         problems["database"] = f"the database does not answer ({exc.__class__.__name__})"
     try:
-        secret_store().check_ready()
+        secret_store().check_ready(wait=ENGINE_WAIT_SECONDS)
     except NautesError as exc:
         problems["vault"] = exc.message
     if problems:

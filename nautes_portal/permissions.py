@@ -131,17 +131,46 @@ def audit_events_visible_to(user: Any) -> QuerySet[Any]:
 
 
 def operations_visible_to(user: Any) -> QuerySet[Any]:
-    """Operations on readable products, plus the user's own (e.g. a failed product creation)."""
+    """Operations the user may see, by *current* rights (never by having started one):
+
+    * an operation of a product: while the user may read that product;
+    * a cluster check: while the user may read the tenant's clusters;
+    * any other operation without a product (a product creation that failed before the
+      product existed, an operation of a deleted product): its creator, unless it names a
+      product that exists now and that the user may not read.
+    """
+    from clusters.health import CLUSTER_CHECK
     from deployments.models import Operation
 
     if not user.is_authenticated:
         return Operation.objects.none()
     if user.is_superuser:
         return Operation.objects.all()
-    return Operation.objects.filter(Q(product__in=products_visible_to(user)) | Q(created_by=user))
+    readable = products_visible_to(user)
+    visible = Q(product__in=readable)
+    if can_view_clusters(user):
+        visible |= Q(product__isnull=True, kind=CLUSTER_CHECK)
+    hidden_names = Product.objects.exclude(pk__in=readable.values("pk")).values("name")
+    visible |= (
+        Q(product__isnull=True, created_by=user)
+        & ~Q(kind=CLUSTER_CHECK)
+        & ~Q(target__in=hidden_names)
+        & ~Q(product_name__in=hidden_names)
+    )
+    return Operation.objects.filter(visible)
 
 
 def can_retry_operation(user: Any, operation: Any) -> bool:
-    if user.is_superuser or operation.created_by_id == user.pk:
+    """Retrying needs the rights to start the operation today: Developer+ of its product,
+    tenant Maintainer+ for a cluster check, the creator for a product-less one."""
+    from clusters.health import CLUSTER_CHECK
+
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
         return True
-    return operation.product is not None and can_change_resources(user, operation.product)
+    if operation.product_id is not None:
+        return can_change_resources(user, operation.product)
+    if operation.kind == CLUSTER_CHECK:
+        return can_manage_clusters(user)
+    return bool(operation.created_by_id == user.pk)

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_q",
     "mozilla_django_oidc",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the login page (429)
 ]
 
 ROOT_URLCONF = "nautes_portal.urls"
@@ -239,9 +241,24 @@ OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
 NAUTES_LOCAL_LOGIN = env_bool("NAUTES_LOCAL_LOGIN", True)
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out (user, address)
     *(["nautes_portal.auth.GitLabOIDCBackend"] if OIDC_ENABLED else []),
     *(["django.contrib.auth.backends.ModelBackend"] if NAUTES_LOCAL_LOGIN else []),
 ]
+
+# Password logins (the login page and the admin's) are throttled by django-axes per (username,
+# client address): after NAUTES_LOGIN_FAILURE_LIMIT failures that pair is refused for
+# NAUTES_LOGIN_COOLOFF_MINUTES, and every refused attempt starts the wait again. OIDC logins carry
+# no password and are GitLab's to throttle. The client address is REMOTE_ADDR.
+AXES_ENABLED = env_bool("NAUTES_LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("NAUTES_LOGIN_FAILURE_LIMIT", "5"))
+NAUTES_LOGIN_COOLOFF_MINUTES = int(os.environ.get("NAUTES_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = "nautes_portal.login_throttle.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_WHITELIST_CALLABLE = "nautes_portal.login_throttle.not_a_password_login"
+AXES_LOCKOUT_CALLABLE = "nautes_portal.login_throttle.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # throttling only: no per-login history of addresses
 
 VAULT_ADDR = os.environ.get("VAULT_ADDR", "")
 VAULT_TOKEN = env_secret("VAULT_TOKEN")

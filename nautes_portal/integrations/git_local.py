@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import logging
 import os
 import re
 import shutil
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from nautes_portal.errors import Conflict
+from nautes_portal.errors import Conflict, redact_paths
 from nautes_portal.integrations.config_repo import (
     DEFAULT_BRANCH,
     Author,
@@ -31,6 +32,8 @@ from nautes_portal.integrations.config_repo import (
     GitProject,
     RepositoryError,
 )
+
+logger = logging.getLogger(__name__)
 
 SYSTEM = "git"
 ZERO_SHA = "0" * 40
@@ -51,8 +54,26 @@ _BRANCH_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-
 _VISIBILITIES = ("private", "internal", "public")
 
 
+# An absolute path (or file:// URL) left in a message after the server's known directories were
+# replaced: git's own messages quote the repositories and files they failed on.
+_ABSOLUTE_PATH_RE = re.compile(r"(?:file://)?(?<![\w.~$-])/[^\s'\"`:;,()]+")
+
+
 def _error(message: str, *, retryable: bool = False) -> RepositoryError:
     return RepositoryError(SYSTEM, message, retryable=retryable)
+
+
+def safe_text(text: str) -> str:
+    """`text` without absolute paths: the data directory's become `$NAUTES_DATA_DIR/...`,
+    any other becomes `<path>`. Users see this; the log keeps the original."""
+    return _ABSOLUTE_PATH_RE.sub("<path>", redact_paths(text))
+
+
+def _os_error(what: str, exc: OSError, *, retryable: bool = False) -> RepositoryError:
+    """A user-safe error for a failed file operation; the file's name stays in the log."""
+    logger.warning("local Git host: cannot %s: %s", what, exc)
+    reason = exc.strerror or type(exc).__name__
+    return _error(f"Cannot {what}: {reason}.", retryable=retryable)
 
 
 def run_git(
@@ -72,14 +93,16 @@ def run_git(
             ["git", *_GIT_OPTIONS, *args], input=input, env=full_env, capture_output=True
         )
     except OSError as exc:
-        raise _error(f"Cannot run git: {exc}", retryable=True) from exc
+        raise _os_error("run git", exc, retryable=True) from exc
     if check and result.returncode != 0:
         raise _failure(args[0], result)
     return result
 
 
 def _failure(command: str, result: subprocess.CompletedProcess[bytes]) -> RepositoryError:
-    lines = result.stderr.decode(errors="replace").strip().splitlines()
+    stderr = result.stderr.decode(errors="replace").strip()
+    logger.warning("git %s failed (exit status %s): %s", command, result.returncode, stderr)
+    lines = safe_text(stderr).splitlines()
     summary = " / ".join(lines[-3:])[:300] or f"exit status {result.returncode}"
     return _error(f"git {command} failed: {summary}")
 
@@ -259,19 +282,22 @@ class LocalConfigRepository:
             validate_path(path)
         scratch = f"refs/nautes/commit-{uuid.uuid4().hex}"
         stream = _fast_import_stream(scratch, changes, expected_parent, message, author)
-        with tempfile.TemporaryDirectory(prefix="nautes-commit-") as tmp:
-            marks = Path(tmp, "marks")
-            result = self._git(
-                "fast-import",
-                "--quiet",
-                "--done",
-                f"--export-marks={marks}",
-                input=stream,
-                check=False,
-            )
-            if result.returncode != 0:
-                self._conflict_or(result, "fast-import", ref, expected_parent)
-            new = marks.read_text().split()[1]  # ":1 <sha>"
+        try:
+            with tempfile.TemporaryDirectory(prefix="nautes-commit-") as tmp:
+                marks = Path(tmp, "marks")
+                result = self._git(
+                    "fast-import",
+                    "--quiet",
+                    "--done",
+                    f"--export-marks={marks}",
+                    input=stream,
+                    check=False,
+                )
+                if result.returncode != 0:
+                    self._conflict_or(result, "fast-import", ref, expected_parent)
+                new = marks.read_text().split()[1]  # ":1 <sha>"
+        except OSError as exc:
+            raise _os_error("write the commit", exc, retryable=True) from exc
         transaction = f"update {ref} {new} {expected_parent or ZERO_SHA}\ndelete {scratch} {new}\n"
         result = self._git("update-ref", "--stdin", input=transaction.encode(), check=False)
         if result.returncode != 0:
@@ -367,8 +393,11 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        raise _error(f"Cannot read {path}: {exc}") from exc
+    except OSError as exc:
+        raise _os_error(f"read the local Git host's file {path.name}", exc) from exc
+    except ValueError as exc:
+        logger.warning("local Git host: %s is not valid JSON: %s", path, exc)
+        raise _error(f"The local Git host's file {path.name} is not valid JSON.") from exc
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -397,13 +426,16 @@ class LocalGitHost:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".nautes-host.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with open(self.root / ".nautes-host.lock", "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        except OSError as exc:  # every change runs here: no file name reaches a user
+            raise _os_error("change the local Git host's files", exc) from exc
 
     def _next_id(self, kind: str) -> int:
         """Allocate the next id of `kind` (GitLab-like: increasing, never reused)."""
@@ -534,9 +566,13 @@ class LocalGitHost:
         directory = self._group_dir(namespace_path)
         if not directory.is_dir():
             return []
+        try:
+            children = sorted(directory.iterdir())
+        except OSError as exc:
+            raise _os_error(f"list the projects of group {namespace_path!r}", exc) from exc
         projects = (
             self.get_project(namespace_path, child.name.removesuffix(".git"))
-            for child in sorted(directory.iterdir())
+            for child in children
             if child.name.endswith(".git") and child.is_dir()
         )
         return [project for project in projects if project is not None]

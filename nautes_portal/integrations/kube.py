@@ -188,24 +188,42 @@ def _decode(value: Any, what: str) -> bytes | None:
 
 
 def _prepare_kubeconfig(text: str, context: str | None) -> tuple[Obj, str, _TlsData]:
-    """Parse and check the kubeconfig; take the certificate data out of it (kept in memory)."""
+    """Parse and check the kubeconfig; take the certificate data out of it (kept in memory).
+
+    Only a kubeconfig with exactly one context is used (registration stores them minified to
+    one context, its cluster and its user): with several, which server gets the credentials
+    would depend on `current-context` rather than on the address the portal shows. The
+    document handed to the kubernetes library holds that context's cluster and user only.
+    """
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError:
         raise KubeconfigInvalid("The kubeconfig is not valid YAML.") from None
     if not isinstance(doc, dict):
         raise KubeconfigInvalid("The kubeconfig must be a YAML mapping.")
-    contexts = {
-        entry.get("name"): entry.get("context")
-        for entry in doc.get("contexts") or []
-        if isinstance(entry, dict)
-    }
-    name = context or doc.get("current-context") or (next(iter(contexts)) if contexts else None)
-    selected = contexts.get(name)
-    if not isinstance(selected, dict):
+    contexts = [entry for entry in doc.get("contexts") or [] if isinstance(entry, dict)]
+    if len(contexts) > 1:
+        raise KubeconfigInvalid(
+            "The kubeconfig has more than one context; the portal uses a kubeconfig with exactly "
+            "one context, its cluster and its user: save the cluster again with its kubeconfig."
+        )
+    name = contexts[0].get("name") if contexts else None
+    selected = contexts[0].get("context") if contexts else None
+    if not isinstance(selected, dict) or not name or context not in (None, name):
         raise KubeconfigInvalid("The kubeconfig has no usable context; set current-context.")
+    if doc.get("current-context") not in (None, "", name):
+        raise KubeconfigInvalid("The kubeconfig's current-context names no context in it.")
     cluster = _named_entry(doc, "clusters", selected.get("cluster"))
     user = _named_entry(doc, "users", selected.get("user"))
+    # Nothing but the one context, its cluster and its user reaches the client library.
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": selected.get("cluster"), "cluster": cluster}],
+        "users": [{"name": selected.get("user"), "user": user}],
+        "contexts": [{"name": name, "context": selected}],
+        "current-context": name,
+    }
     for key in _UNSAFE_USER_KEYS:
         if key in user:
             raise KubeconfigInvalid(

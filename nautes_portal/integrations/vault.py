@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,18 @@ SYSTEM = "Vault"
 KV_ENGINES: tuple[str, ...] = ("cluster", "git", "pki")
 REPO_SECRET_KINDS: tuple[str, ...] = ("readonly", "readwrite", "accesstoken-api")
 DEFAULT_CA_LOCATION_PATH = "default"
+
+# A new KV v2 mount upgrades its storage in the background and refuses every request meanwhile
+# (HTTP 400 "Upgrading from non-versioned to versioned data ..."). That normally takes
+# milliseconds; this bounds how long one operation waits for it before giving up.
+UPGRADE_WAIT_SECONDS = 5.0
+_UPGRADE_FIRST_DELAY = 0.02
+_UPGRADE_MAX_DELAY = 0.25
+# Vault's wording (and older releases' "Uprading" typo; perf secondaries say "Waiting for the
+# primary to upgrade ..."): the common part identifies the answer.
+_UPGRADING = re.compile(r"from non-versioned to versioned data", re.IGNORECASE)
+# A key the portal never writes: reading it tells whether an engine answers at all.
+_PROBE_PATH = "nautes-portal-readiness-probe"
 
 # Engines, paths and policy names are interpolated into URLs and policy HCL: keep them to a safe
 # alphabet so nothing can escape the one secret a policy is meant for.
@@ -144,8 +157,12 @@ def _check_location(engine: str, path: str) -> None:
 class SecretStore(Protocol):
     """Read, write and grant access to Nautes secrets."""
 
-    def check_ready(self) -> None:
-        """Raise SecretStoreUnavailable/SecretStoreSealed (or Forbidden) unless usable."""
+    def check_ready(self, *, wait: float | None = None) -> None:
+        """Raise SecretStoreUnavailable/SecretStoreSealed (or Forbidden) unless usable.
+
+        Usable includes: every Nautes engine that is mounted accepts reads (is not still
+        upgrading after `wait` seconds; default UPGRADE_WAIT_SECONDS).
+        """
         ...
 
     def write(self, *, engine: str, path: str, data: dict[str, str]) -> int:
@@ -225,8 +242,9 @@ class HvacSecretStore:
         return self._role_id is not None
 
     # -- SecretStore ---------------------------------------------------------
-    def check_ready(self) -> None:
-        """Raise unless Vault answers, is unsealed and accepts the portal's credentials."""
+    def check_ready(self, *, wait: float | None = None) -> None:
+        """Raise unless Vault answers, is unsealed, accepts the portal's credentials and every
+        Nautes engine accepts reads (waiting up to `wait` seconds for one that is upgrading)."""
         try:
             response = self._client.sys.read_health_status(method="GET")
         except requests.RequestException as exc:
@@ -253,6 +271,8 @@ class HvacSecretStore:
             raise SecretStoreForbidden(
                 f"Vault at {self.url} rejected the portal's token; check VAULT_TOKEN."
             ) from exc
+        for engine in KV_ENGINES:
+            self.wait_until_engine_answers(engine, wait=wait)
 
     def write(self, *, engine: str, path: str, data: dict[str, str]) -> int:
         """Store `data` as a new version; return the version number."""
@@ -265,6 +285,7 @@ class HvacSecretStore:
             lambda: self._client.secrets.kv.v2.create_or_update_secret(
                 path=path, secret=payload, mount_point=engine
             ),
+            engine=engine,
         )
         return int(response["data"]["version"])
 
@@ -279,6 +300,7 @@ class HvacSecretStore:
                     path=path, mount_point=engine, raise_on_deleted_version=False
                 ),
                 missing=(hvac.exceptions.InvalidPath,),
+                engine=engine,
             )
         except _Missing:
             return None
@@ -298,6 +320,7 @@ class HvacSecretStore:
                     path=path, mount_point=engine
                 ),
                 missing=(hvac.exceptions.InvalidPath,),
+                engine=engine,
             )
         except _Missing:
             return
@@ -319,10 +342,11 @@ class HvacSecretStore:
 
     # -- Engines -------------------------------------------------------------
     def ensure_engine(self, engine: str) -> None:
-        """Make sure a KV v2 engine is mounted at `engine/`, mounting it when missing.
+        """Make sure a KV v2 engine is mounted at `engine/` and answers, mounting it when missing.
 
         Uses `sys/internal/ui/mounts`, which any token with access below the mount may read, so
-        an AppRole without rights on `sys/mounts` still works against pre-mounted engines.
+        an AppRole without rights on `sys/mounts` still works against pre-mounted engines. A new
+        mount is not usable at once (KV v2 upgrades it in the background): this waits for it.
         """
         _check_segment(engine, "engine")
         if engine in self._engines:
@@ -346,8 +370,34 @@ class HvacSecretStore:
                     "2; ask the Vault administrator to mount a KV version 2 engine there.",
                     retryable=False,
                 )
+        # Also when it was found mounted: another process may have mounted it an instant ago.
+        self.wait_until_engine_answers(engine)
         with self._lock:
             self._engines.add(engine)
+
+    def wait_until_engine_answers(self, engine: str, *, wait: float | None = None) -> None:
+        """Wait (bounded) until the engine at `engine/` stops answering "upgrading".
+
+        Reads a key the portal never writes: "absent" (also for an engine not mounted yet, which
+        `ensure_engine` will mount and wait for) or "forbidden" (a policy limited to the
+        portal's own paths; the real operation retries on its own) means the engine answers.
+        Raises SecretStoreUnavailable naming the engine when it is still upgrading after `wait`
+        seconds (default UPGRADE_WAIT_SECONDS).
+        """
+        _check_segment(engine, "engine")
+        try:
+            self._call(
+                "read",
+                f"{engine}/{_PROBE_PATH}",
+                lambda: self._client.secrets.kv.v2.read_secret_version(
+                    path=_PROBE_PATH, mount_point=engine, raise_on_deleted_version=False
+                ),
+                missing=(hvac.exceptions.InvalidPath, hvac.exceptions.Forbidden),
+                engine=engine,
+                wait=wait,
+            )
+        except _Missing:
+            return
 
     def _mount_kv2(self, engine: str) -> None:
         try:
@@ -398,13 +448,20 @@ class HvacSecretStore:
         operation: Callable[[], T],
         *,
         missing: tuple[type[Exception], ...] = (),
+        engine: str | None = None,
+        wait: float | None = None,
     ) -> T:
         """Run one hvac operation, translating its exceptions.
 
         Exceptions listed in `missing` raise `_Missing` for the caller to handle. With AppRole a
-        403 may mean the login token expired: log in again and retry once.
+        403 may mean the login token expired: log in again and retry once. A KV engine still
+        upgrading (`engine` set) is retried with a short backoff for up to `wait` seconds
+        (default UPGRADE_WAIT_SECONDS), then reported as unavailable, naming the engine.
         """
-        for attempt in range(2):
+        relogged = False
+        deadline: float | None = None
+        delay = _UPGRADE_FIRST_DELAY
+        while True:
             try:
                 if self.uses_approle and not self._logged_in:
                     self._login()
@@ -412,14 +469,35 @@ class HvacSecretStore:
             except missing:
                 raise _Missing from None
             except hvac.exceptions.Forbidden as exc:
-                if self.uses_approle and attempt == 0:
+                if self.uses_approle and not relogged:
+                    relogged = True
                     self._logged_in = False
                     continue
                 raise self._translate(exc, action, target) from None
+            except hvac.exceptions.InvalidRequest as exc:
+                if engine is None or not _is_upgrading(exc):
+                    raise self._translate(exc, action, target) from None
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + (UPGRADE_WAIT_SECONDS if wait is None else wait)
+                if now + delay > deadline:
+                    raise self._still_upgrading(engine, action, target, exc) from None
+                logger.debug("Vault at %s: engine %s/ is upgrading; retrying", self.url, engine)
+                time.sleep(delay)
+                delay = min(delay * 2, _UPGRADE_MAX_DELAY)
             except (hvac.exceptions.VaultError, requests.RequestException) as exc:
                 # `from None`: hvac messages may carry response bodies; keep them out of chains.
                 raise self._translate(exc, action, target) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _still_upgrading(
+        self, engine: str, action: str, target: str, exc: Exception
+    ) -> SecretStoreUnavailable:
+        logger.warning("Vault at %s: %s %s failed (%s)", self.url, action, target, _describe(exc))
+        return SecretStoreUnavailable(
+            f"The secrets engine '{engine}/' in Vault at {self.url} is still upgrading to KV "
+            "version 2 and does not accept requests yet; try again in a moment, and check the "
+            "Vault server log if it lasts."
+        )
 
     def _translate(self, exc: Exception, action: str, target: str) -> SecretStoreError:
         """Map an hvac/requests exception to a user-safe SecretStoreError and log the cause."""
@@ -460,6 +538,11 @@ class HvacSecretStore:
 
 class _Missing(Exception):
     """Internal: the operation hit an expected 'absent' answer."""
+
+
+def _is_upgrading(exc: hvac.exceptions.VaultError) -> bool:
+    """Whether Vault refused because a KV engine is upgrading to version 2 (retryable)."""
+    return any(_UPGRADING.search(str(error)) for error in exc.errors or ())
 
 
 def _check_policy_name(name: str) -> None:
@@ -555,6 +638,7 @@ def _reset_cache() -> None:
 __all__ = [
     "KV_ENGINES",
     "REPO_SECRET_KINDS",
+    "UPGRADE_WAIT_SECONDS",
     "HvacSecretStore",
     "SecretLocation",
     "SecretStore",

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from nautes_portal.embedded_openbao import EmbeddedOpenBao, EmbeddedOpenBaoError
-from nautes_portal.integrations.vault import SecretStoreError, secret_store
+from nautes_portal.integrations.vault import KV_ENGINES, SecretStoreError, secret_store
 
 
 class Command(BaseCommand):
@@ -21,7 +21,8 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
     help = (
         "Run the embedded OpenBao (storage under NAUTES_OPENBAO_DIR) until SIGTERM/SIGINT, "
-        "or with --check report whether the portal's secret store is reachable and unsealed."
+        "or with --check report whether the portal's secret store is reachable, unsealed and "
+        "its engines accept reads."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -50,7 +51,12 @@ class Command(BaseCommand):
         except SecretStoreError as exc:
             raise CommandError(exc.message) from None
         where = getattr(store, "url", "the secret store")
-        self.stdout.write(f"OK: Vault at {where} is reachable and unsealed.")
+        engines = ", ".join(f"{engine}/" for engine in KV_ENGINES)
+        # check_ready waited for engines still upgrading to KV v2: "ready" means they answer.
+        self.stdout.write(
+            f"OK: Vault at {where} is reachable and unsealed, and its engines ({engines}) "
+            "accept reads."
+        )
 
     def _run(self, *, port: int | None) -> None:
         if settings.VAULT_ADDR:
