@@ -67,6 +67,7 @@ def ensure_group(operation: Operation) -> str:
         if not made_by_this_operation(operation, host, group):
             raise group_taken(name)
         _remember(operation, group_id=group.id, group_created=True, group_import=False)
+        p = operation.params
     if p.get("group_import"):
         return f"group {group.path} (id {group.id}) imported as it is"
     group = host.ensure_group(
