@@ -16,6 +16,7 @@ from deployments.operations import Step, register
 from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations import git_host
+from nautes_portal.integrations.config_repo import GitGroup, GitHost
 from products.manifests import KUSTOMIZATION_PATH, kustomization
 from products.models import AccessLevel, Membership, Product
 
@@ -28,15 +29,70 @@ def _actor(operation: Operation) -> object | None:
     return get_user_model().objects.filter(pk=operation.created_by_id).first()
 
 
+def _remember(operation: Operation, **values: object) -> None:
+    """Record facts a later run of this operation needs (e.g. "this group is mine")."""
+    operation.params = {**operation.params, **values}
+    Operation.objects.filter(pk=operation.pk).update(params=operation.params)
+
+
 def ensure_group(operation: Operation) -> str:
+    """Create the group, or update the one this operation may use; never a foreign group.
+
+    `group_id` in the params is the group `products.adoption.claim_product_group` allowed (or
+    the one this step created); `group_import` means the caller's own GitLab group, taken
+    as-is. Any other existing group is refused, even when the step runs again on a retry.
+    """
+    from products.adoption import group_taken, refuse_tenant_group
+
     p = operation.params
-    group = git_host().ensure_group(
-        path=p["name"],
+    name = p["name"]
+    refuse_tenant_group(name)
+    host = git_host()
+    group = host.get_group(name)
+    if group is None:
+        _remember(operation, group_create_sent=True)
+        try:
+            group = host.create_group(
+                path=name,
+                name=p["display_name"],
+                visibility=p["visibility"],
+                description=p["description"],
+            )
+        except Conflict:
+            _remember(operation, group_create_sent=False)  # it was someone else's
+            raise
+        _remember(operation, group_id=group.id, group_created=True, group_import=False)
+        return f"group {group.path} (id {group.id}) created"
+    if p.get("group_id") != group.id:
+        if not made_by_this_operation(operation, host, group):
+            raise group_taken(name)
+        _remember(operation, group_id=group.id, group_created=True, group_import=False)
+        p = operation.params
+    if p.get("group_import"):
+        return f"group {group.path} (id {group.id}) imported as it is"
+    group = host.ensure_group(
+        path=name,
         name=p["display_name"],
         visibility=p["visibility"],
         description=p["description"],
     )
     return f"group {group.path} (id {group.id})"
+
+
+def made_by_this_operation(operation: Operation, host: GitHost, group: GitGroup) -> bool:
+    """Whether `group` is the one this operation's own creation request made, though the step
+    never learnt its id (GitLab answered after the portal stopped waiting, or the worker died).
+
+    Such a group is still empty, and in GitLab its only member is the portal's account (GitLab
+    makes the creator its Owner); a group someone else made has them as its Owner.
+    """
+    if not operation.params.get("group_create_sent") or host.list_projects(group.path):
+        return False
+    members_of = getattr(host, "group_members", None)
+    if members_of is None:
+        return True  # local backend: group creation is atomic; only a crash gets here
+    portal = host.user_for_token(settings.GITLAB_TOKEN).username  # type: ignore[attr-defined]
+    return set(members_of(group.path)) == {portal}
 
 
 def ensure_owner(operation: Operation) -> str:
@@ -53,11 +109,25 @@ def ensure_owner(operation: Operation) -> str:
     return f"{identity.username} is an Owner of the group"
 
 
+_OPENNESS = ("private", "internal", "public")
+
+
 def ensure_repository(operation: Operation) -> str:
-    project = git_host().ensure_project(
-        namespace_path=operation.params["name"],
+    host = git_host()
+    name, visibility = operation.params["name"], operation.params["visibility"]
+    if operation.params.get("group_import"):
+        # An imported group's own default.project (e.g. upstream's) is taken as it is.
+        existing = host.get_project(name, settings.NAUTES_DEFAULT_PROJECT)
+        if existing is not None:
+            return f"repository {existing.full_path} (id {existing.id}) kept as it is"
+        # The group keeps its visibility; the repository can be no more open than its group.
+        group = host.get_group(name)
+        if group is not None and group.visibility in _OPENNESS:
+            visibility = min(visibility, group.visibility, key=_OPENNESS.index)
+    project = host.ensure_project(
+        namespace_path=name,
         path=settings.NAUTES_DEFAULT_PROJECT,
-        visibility=operation.params["visibility"],
+        visibility=visibility,
     )
     return f"repository {project.full_path} (id {project.id})"
 

@@ -28,6 +28,13 @@ from nautes_portal.integrations.config_repo import (
 )
 from nautes_portal.limits import bounded_diff
 from products import rules
+from products.adoption import (
+    check_code_project,
+    claim_product_group,
+    is_own_code_project,
+    is_tenant_repository,
+    refuse_tenant_group,
+)
 from products.indexing import (
     complete_state,
     delete_row,
@@ -470,6 +477,8 @@ def coderepo_save(
     state = product_state(product)
     existing_row = CodeRepo.objects.filter(product=product, repo_name=repo_name).first()
     project = host.get_project(product.name, repo_name)
+    # Only this product's own indexed code repository is ever updated; nothing is adopted (#12).
+    check_code_project(product=product, repo_name=repo_name, project=project)
     planned_name = (
         existing_row.name if existing_row else (f"repo-{project.id}" if project else "repo-0")
     )
@@ -566,7 +575,12 @@ def _provision(
 def coderepo_delete(
     *, product: Product, repo_name: str, actor: Any, host: GitHost, skip_check: bool = False
 ) -> SaveOutcome:
-    """Remove a code repository's manifest, then its Git project."""
+    """Remove a code repository's manifest, then its Git project.
+
+    The project is deleted only when it is the one the manifest names (`repo-<project id>`):
+    a project at that path that is not this code repository's (the tenant repository, or a
+    project that replaced it) is left in place and the reply says so (#12).
+    """
     row = CodeRepo.objects.filter(product=product, repo_name=repo_name).first()
     if row is None:
         raise NotFound(
@@ -574,6 +588,8 @@ def coderepo_delete(
             "Please check whether the resource exists under the default project",
             reason="NODE_NOT_FOUND",
         )
+    project = host.get_project(product.name, repo_name)
+    foreign = project is not None and not is_own_code_project(product, repo_name, project)
     outcome = resource_delete(
         product=product,
         kind="CodeRepo",
@@ -582,6 +598,16 @@ def coderepo_delete(
         host=host,
         skip_check=skip_check,
     )
+    if foreign or is_tenant_repository(product.name, repo_name):
+        return SaveOutcome(
+            commit_sha=outcome.commit_sha,
+            path=outcome.path,
+            created=False,
+            warning=(
+                f"[warning] the Git project {product.name}/{repo_name} is not this code "
+                "repository's project; only the manifest was removed, the project was kept"
+            ),
+        )
     if not hasattr(host, "ensure_deploy_key"):
         host.delete_project(product.name, repo_name)  # local backend: no keys or tokens
         return outcome
@@ -644,14 +670,18 @@ def product_save(
     visibility: str,
     description: str,
     actor: Any,
+    host: GitHost | None = None,
 ) -> tuple[Product, bool]:
     """Create or update a product: its Git group and `default.project` with an initial commit.
 
     Validates first, then runs the `product.save` operation inline (the API answers when it is
     done, as upstream's does); a failed step is kept for a retry. Return the product and
-    whether it was created.
+    whether it was created. An existing group that is not this product's is refused (409)
+    unless `products.adoption` allows it (the caller's unfinished creation, or their GitLab
+    group, imported unchanged).
     """
     from deployments.operations import operation_create, operation_run_inline
+    from nautes_portal.integrations import git_host
     from products.provisioning import PRODUCT_SAVE
 
     validate_product_name(name)
@@ -665,6 +695,8 @@ def product_save(
             f"visibility must be one of {', '.join(VISIBILITIES)}, not '{visibility}'"
         )
     existed = Product.objects.filter(name=name).exists()
+    # Never adopt a group the portal did not make (#12): decided before anything is written.
+    claim = claim_product_group(name=name, actor=actor, host=host or git_host())
     operation = operation_create(
         kind=PRODUCT_SAVE,
         target=name,
@@ -673,6 +705,10 @@ def product_save(
             "display_name": display_name or name,
             "visibility": visibility,
             "description": description,
+            "group_id": claim.group_id,
+            "group_import": claim.import_as_is,
+            # A resumed creation stays resumable if this run fails too.
+            "group_created": claim.group_id is not None and not existed and not claim.import_as_is,
         },
         actor=actor,
     )
@@ -682,6 +718,13 @@ def product_save(
 
 def product_delete(*, product: Product, actor: Any, host: GitHost) -> None:
     """Delete a product's group once nothing remains in it (upstream counts Git projects)."""
+    refuse_tenant_group(product.name)
+    group = host.get_group(product.name)
+    if group is not None and group.id != product.group_id:
+        raise Conflict(
+            f"the Git group {product.name} is not this product's group; it is never deleted",
+            reason="ALREADY_TAKEN",
+        )
     others = [
         p.path
         for p in host.list_projects(product.name)
@@ -799,7 +842,11 @@ def product_git_fields(group: Any, project: GitProject) -> dict[str, Any]:
 
 
 def product_import(*, name: str, host: GitHost, actor: Any = None) -> Product:
-    """Index an existing product group (e.g. one written by upstream Nautes)."""
+    """Index an existing product group (e.g. one written by upstream Nautes).
+
+    An operator's command: it may index any group but the tenant's.
+    """
+    refuse_tenant_group(name)
     group = host.get_group(name)
     project = host.get_project(name, settings.NAUTES_DEFAULT_PROJECT) if group else None
     if group is None or project is None:

@@ -884,6 +884,8 @@ def _wizard_product(request: HttpRequest, draft: Draft) -> HttpResponse:
             name = form.cleaned_data["name"]
             if Product.objects.filter(name=name).exists():
                 form.add_error("name", f"A product named {name} already exists.")
+            elif taken := _group_refusal(name, request.user):
+                form.add_error("name", taken)
             else:
                 draft.product = dict(form.cleaned_data)
                 draft.save(request.session)
@@ -891,6 +893,17 @@ def _wizard_product(request: HttpRequest, draft: Draft) -> HttpResponse:
     else:
         form = ProductForm(initial=draft.product or None)
     return render(request, "products/wizard.html", _wizard_context(draft, "product", form=form))
+
+
+def _group_refusal(name: str, user: Any) -> str:
+    """Why the product's Git group cannot be used (the rule `product_save` applies), or ""."""
+    from products.adoption import claim_product_group
+
+    try:
+        claim_product_group(name=name, actor=user, host=git_host())
+    except NautesError as exc:
+        return exc.message
+    return ""
 
 
 def _wizard_list(request: HttpRequest, draft: Draft, step: str) -> HttpResponse:

@@ -141,6 +141,12 @@ class GitHost(Protocol):
         """Return the group at `path`, or None when it does not exist."""
         ...
 
+    def create_group(
+        self, *, path: str, name: str, visibility: str = "private", description: str = ""
+    ) -> GitGroup:
+        """Create the group; Conflict ("path has already been taken") when it exists."""
+        ...
+
     def ensure_group(
         self, *, path: str, name: str, visibility: str = "private", description: str = ""
     ) -> GitGroup:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from nautes_portal.errors import redact_paths
+from nautes_portal.errors import Conflict, redact_paths
 from nautes_portal.integrations.config_repo import (
     DEFAULT_BRANCH,
     Author,
@@ -469,6 +469,30 @@ class LocalGitHost:
         meta = _read_json(self._group_dir(path) / self.GROUP_META)
         if meta is None:
             return None
+        return GitGroup(path=path, **meta)
+
+    def create_group(
+        self, *, path: str, name: str, visibility: str = "private", description: str = ""
+    ) -> GitGroup:
+        """Create the group (its parent must exist when nested); never touch an existing one.
+
+        A path that is taken raises Conflict with GitLab's own wording.
+        """
+        directory = self._group_dir(path)
+        _check_visibility(visibility)
+        with self._locked():
+            parent, _, _ = path.rpartition("/")
+            if parent and self.get_group(parent) is None:
+                raise _error(f"Parent group {parent!r} does not exist.")
+            if self.get_group(path) is not None:
+                raise Conflict(
+                    f"Failed to create group {path}: path has already been taken",
+                    reason="ALREADY_TAKEN",
+                )
+            directory.mkdir(parents=True, exist_ok=True)
+            meta = self._save(
+                directory / self.GROUP_META, self._next_id("group"), name, visibility, description
+            )
         return GitGroup(path=path, **meta)
 
     def ensure_group(

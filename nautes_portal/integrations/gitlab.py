@@ -25,6 +25,7 @@ import gitlab.exceptions
 import requests
 
 from nautes_portal.errors import (
+    Conflict,
     IntegrationError,
     NautesError,
     NotFound,
@@ -547,31 +548,53 @@ class GitLabHost:
         )
         return _group(found.attributes) if found is not None else None
 
+    def create_group(
+        self, *, path: str, name: str, visibility: str = "private", description: str = ""
+    ) -> GitGroup:
+        """Create the group (under its existing parent when nested); never touch an existing one.
+
+        A path that is taken raises Conflict with GitLab's own wording.
+        """
+        validate_host_path(path, nested=True)
+        _check_visibility(visibility)
+        parent_path, _, segment = path.rpartition("/")
+        data: dict[str, Any] = {"name": name, "path": segment, "visibility": visibility}
+        data["description"] = description
+        if parent_path:
+            parent = self.get_group(parent_path)
+            if parent is None:
+                raise RepositoryError(
+                    SYSTEM, f"Parent group {parent_path!r} does not exist.", retryable=False
+                )
+            data["parent_id"] = parent.id
+        with _calling(f"creating group {path!r}"):
+            try:
+                return _group(self._gl.groups.create(data).attributes)
+            except gitlab.exceptions.GitlabCreateError as exc:
+                if not _is(exc, 400, "has already been taken"):
+                    raise
+        raise Conflict(
+            f"Failed to create group {path}: path has already been taken", reason="ALREADY_TAKEN"
+        )
+
     def ensure_group(
         self, *, path: str, name: str, visibility: str = "private", description: str = ""
     ) -> GitGroup:
-        """Create the group (under its existing parent when nested) or update it."""
+        """Create the group (under its existing parent when nested) or update it.
+
+        Product groups never come here for a group the portal did not make: `create_group`
+        creates them and `products.adoption` decides which existing group a save may update.
+        """
         validate_host_path(path, nested=True)
         _check_visibility(visibility)
         existing = self.get_group(path)
         if existing is None:
-            parent_path, _, segment = path.rpartition("/")
-            data: dict[str, Any] = {"name": name, "path": segment, "visibility": visibility}
-            data["description"] = description
-            if parent_path:
-                parent = self.get_group(parent_path)
-                if parent is None:
-                    raise RepositoryError(
-                        SYSTEM, f"Parent group {parent_path!r} does not exist.", retryable=False
-                    )
-                data["parent_id"] = parent.id
-            with _calling(f"creating group {path!r}"):
-                try:
-                    return _group(self._gl.groups.create(data).attributes)
-                except gitlab.exceptions.GitlabCreateError as exc:
-                    if not _is(exc, 400, "has already been taken"):
-                        raise
-            existing = self.get_group(path)  # Created concurrently: update that one.
+            try:
+                return self.create_group(
+                    path=path, name=name, visibility=visibility, description=description
+                )
+            except Conflict:
+                existing = self.get_group(path)  # Created concurrently: update that one.
             if existing is None:
                 raise RepositoryError(SYSTEM, f"Group path {path!r} is taken.", retryable=False)
         wanted = {"name": name, "visibility": visibility, "description": description}
@@ -836,6 +859,23 @@ class GitLabHost:
         with _calling(f"listing the members of group {group_path!r}"):
             members = self._gl.groups.get(group.id, lazy=True).members_all.list(get_all=True)
         return _member_levels(m.attributes for m in members)
+
+    def group_member_level(self, group_path: str, user_id: int) -> int:
+        """The access level of GitLab user `user_id` in the group, inherited included (0: none).
+
+        Asked with the portal's token (`GET /groups/:id/members/all/:user_id`), so the answer
+        does not depend on what the caller's own token may see.
+        """
+        group = self.get_group(group_path)
+        if group is None:
+            return 0
+        manager = self._gl.groups.get(group.id, lazy=True).members_all
+        member = _optional(
+            f"reading a member of group {group_path!r}", lambda: manager.get(user_id)
+        )
+        if member is None or member.attributes.get("state", "active") != "active":
+            return 0
+        return int(member.attributes.get("access_level") or 0)
 
     def project_members(self, project_id: int) -> dict[str, int]:
         """Return username → access level of the project's active members, inherited included."""

@@ -1,0 +1,164 @@
+"""Never adopt what the portal did not make (#12): which Git groups and projects a save may use.
+
+The portal acts in Git with its own service token, which can do far more than the caller. So a
+product save may update only a group that is already this product's (indexed), that an
+unfinished creation of the same caller made, or — in GitLab — one the caller owns there (then
+imported as-is). The tenant group and its ancestors never become products; the tenant
+repository and `default.project` never become code repositories. The API, the wizard and the
+operation steps all ask these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from nautes_portal.errors import Conflict
+from nautes_portal.integrations import tenant_repo_path
+from nautes_portal.integrations.config_repo import GitGroup, GitHost, GitProject
+
+OWNER = 50  # GitLab's Owner access level
+TAKEN_REASON = "ALREADY_TAKEN"
+
+
+@dataclass(frozen=True)
+class GroupClaim:
+    """What a product save may do with its Git group.
+
+    `group_id` None: no group exists yet, the save creates one. Otherwise the existing group it
+    may use; `import_as_is` means the caller owns it in GitLab and it is never changed.
+    """
+
+    group_id: int | None
+    import_as_is: bool = False
+
+
+def group_taken(name: str, why: str = "") -> Conflict:
+    """GitLab's own answer to creating a group whose path exists, with the portal's reason."""
+    return Conflict(
+        f"Failed to create group {name}: path has already been taken{why}",
+        reason=TAKEN_REASON,
+        metadata={"group": name},
+    )
+
+
+def project_taken(namespace: str, path: str, why: str = "") -> Conflict:
+    return Conflict(
+        f"Failed to create project {namespace}/{path}: path has already been taken{why}",
+        reason=TAKEN_REASON,
+        metadata={"project": f"{namespace}/{path}"},
+    )
+
+
+def tenant_namespaces() -> frozenset[str]:
+    """The tenant repository's group and every ancestor group (an Owner of a parent group owns
+    the tenant repository too)."""
+    namespace, _ = tenant_repo_path()
+    parts = namespace.split("/")
+    return frozenset("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+
+def refuse_tenant_group(name: str) -> None:
+    """The tenant group can never become (or be changed or deleted as) a product."""
+    if name in tenant_namespaces():
+        raise group_taken(
+            name, " (it holds the tenant configuration repository and is never a product)"
+        )
+
+
+def is_tenant_repository(namespace: str, path: str) -> bool:
+    return (namespace, path) == tenant_repo_path()
+
+
+def claim_product_group(*, name: str, actor: Any, host: GitHost) -> GroupClaim:
+    """Decide which Git group a save of product `name` may use; Conflict when none.
+
+    The one rule for the API, the wizard and `product.save` (its `group` step re-checks).
+    """
+    from products.models import Product
+
+    refuse_tenant_group(name)
+    group = host.get_group(name)
+    if group is None:
+        return GroupClaim(group_id=None)
+    product = Product.objects.filter(name=name).first()
+    if product is not None:
+        if product.group_id == group.id:
+            return GroupClaim(group_id=group.id)
+        # The product's group was deleted and the path taken by another group since.
+        raise group_taken(name, " (by a group that is not this product's)")
+    if resumes_own_creation(name=name, group=group, actor=actor, host=host):
+        return GroupClaim(group_id=group.id)
+    if caller_owns_group(host, group, actor):
+        return GroupClaim(group_id=group.id, import_as_is=True)
+    raise group_taken(name)
+
+
+def resumes_own_creation(*, name: str, group: GitGroup, actor: Any, host: GitHost) -> bool:
+    """Whether `actor` has an unfinished `product.save` of `name` that made this group, so a
+    failed creation stays retryable by saving again (not only by retrying the operation)."""
+    from deployments.models import Operation
+    from products.provisioning import PRODUCT_SAVE, made_by_this_operation
+
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    unfinished = Operation.objects.filter(kind=PRODUCT_SAVE, target=name, created_by=actor).exclude(
+        status=Operation.Status.SUCCEEDED
+    )
+    if unfinished.filter(params__group_id=group.id, params__group_created=True).exists():
+        return True
+    # A creation whose answer never came back (a GitLab timeout): the group's own evidence.
+    sent = unfinished.filter(params__group_create_sent=True).order_by("-pk")[:3]
+    return any(made_by_this_operation(operation, host, group) for operation in sent)
+
+
+def caller_owns_group(host: GitHost, group: GitGroup, actor: Any) -> bool:
+    """Whether the caller is Owner of `group` in GitLab (asked with the service token).
+
+    The local backend has no ownership outside the portal: always False there.
+    """
+    from nautes_portal.identity import identity_issuer
+    from nautes_portal.models import OidcIdentity
+
+    level_of = getattr(host, "group_member_level", None)
+    if level_of is None or not getattr(actor, "is_authenticated", False):
+        return False
+    identity = OidcIdentity.objects.filter(user=actor, issuer=identity_issuer()).first()
+    if identity is None or not identity.subject.isdigit():
+        return False
+    return int(level_of(group.path, int(identity.subject))) >= OWNER
+
+
+# ---- Code repositories ---------------------------------------------------------------------
+
+
+def check_code_project(*, product: Any, repo_name: str, project: GitProject | None) -> None:
+    """A code-repository save creates its project or updates this product's own; never adopts.
+
+    `project` is what Git holds at `<product>/<repo_name>` now (None: nothing yet).
+    """
+    if repo_name == settings.NAUTES_DEFAULT_PROJECT or is_tenant_repository(
+        product.name, repo_name
+    ):
+        raise project_taken(
+            product.name, repo_name, " (a configuration repository is never a code repository)"
+        )
+    if project is not None and not is_own_code_project(product, repo_name, project):
+        raise project_taken(
+            product.name, repo_name, f" (it is not a code repository of product {product.name})"
+        )
+
+
+def is_own_code_project(product: Any, repo_name: str, project: GitProject) -> bool:
+    """Whether `project` is the one this product's indexed code repository `repo_name` names
+    (`repo-<project id>`, Nautes' own link between a manifest and its project)."""
+    from products.models import CodeRepo
+
+    if is_tenant_repository(project.namespace_path, project.path):
+        return False
+    row = CodeRepo.objects.filter(product=product, repo_name=repo_name).first()
+    if row is None or row.name != f"repo-{project.id}":
+        return False
+    return row.git_project_id in (None, project.id)
