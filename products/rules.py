@@ -30,6 +30,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from clusters.catalogue import COMPONENTS
 from products.state import ProductState, Resource
 
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -259,6 +260,9 @@ def dns_problem(field: str, value: str, dns: str) -> str | None:
 PLATFORM_NAMESPACE = "nautes"
 DEFAULT_ARGOCD_NAMESPACE = "argocd"
 _PRODUCT_NAMESPACE = re.compile(r"^product-[0-9]+$")
+# Where the Nautes installer puts the catalogue's components on every runtime cluster, whether
+# or not the cluster's componentsList names them (cert-manager is in no cluster shape).
+CATALOGUE_NAMESPACES = frozenset(component.namespace for component in COMPONENTS)
 
 
 @dataclass(frozen=True)
@@ -287,14 +291,15 @@ def reserved_namespaces(
     components: Mapping[str, Any] | None, allowed: Mapping[str, Any] | None
 ) -> frozenset[str]:
     """The namespaces a cluster reserves: its components' (Argo CD, Tekton...), the keys of its
-    `reservedNamespacesAllowedProducts`, and `argocd` (Argo CD's usual home) in any case."""
+    `reservedNamespacesAllowedProducts`, and the catalogue's namespaces (`argocd`,
+    `cert-manager`, `tekton-pipelines`...) in any case."""
     names = {
         component["namespace"]
         for component in (components or {}).values()
         if isinstance(component, Mapping) and isinstance(component.get("namespace"), str)
     }
     names |= {key for key in (allowed or {}) if isinstance(key, str)}
-    return frozenset((names | {DEFAULT_ARGOCD_NAMESPACE}) - {""})
+    return frozenset((names | CATALOGUE_NAMESPACES | {DEFAULT_ARGOCD_NAMESPACE}) - {""})
 
 
 def allowed_namespaces(
@@ -309,6 +314,7 @@ def allowed_namespaces(
         and isinstance(products, list)
         and product_name in products
         and not never_allowed(namespace, product_id)
+        and not _PRODUCT_NAMESPACE.match(namespace)  # its own is owned, never merely shared
     )
 
 
