@@ -11,6 +11,13 @@ Argo CD for a sync now.
 Steps read the index at run time, so a retry applies the current configuration. Every object
 carries the owner label; the kube adapter refuses to touch an object without it (ClusterConflict,
 a failed step with a clear message). Applying twice gives the same objects.
+
+Namespace ownership is checked here again, whatever the index holds (a runtime may come from
+Git): a runtime namespace the product may not use (`products.rules.namespace_refusal`), or one
+that exists without the product's owner label (allowed component namespaces aside), fails the
+`namespaces` step before anything is created; RoleBindings (to ClusterRole `admin`, never
+`cluster-admin`) go only into namespaces the product owns there or was granted; AppProject
+destinations are only those namespaces.
 """
 
 from __future__ import annotations
@@ -102,10 +109,13 @@ def placement_for(
         argocd_namespace=desired.argocd_namespace(cluster.components_list),
         runtimes=tuple(plan_for(r, repos) for r in runtimes),
         reserved_namespaces=desired.reserved_namespaces_for(
-            product_name, cluster.reserved_namespaces_allowed_products
+            product_name, cluster.reserved_namespaces_allowed_products, product_id
         ),
         cluster_resources=desired.cluster_resources_for(
             product_name, cluster.product_allowed_cluster_resources
+        ),
+        cluster_reserved=desired.component_namespaces(
+            cluster.components_list, cluster.reserved_namespaces_allowed_products
         ),
     )
 
@@ -233,15 +243,52 @@ _PLURALS = {
 }
 
 
+# ---- Namespace ownership ----------------------------------------------------
+def _refuse_forbidden(context: Context, plan: RuntimePlan) -> None:
+    """Fail (nothing created) when the runtime names a namespace its product may not use."""
+    refused = [r.message for ns in plan.namespaces if (r := context.placement.refusal(ns))]
+    if refused:
+        raise DeployError(
+            f"runtime {plan.name} was not deployed to cluster {context.cluster.name}: "
+            + "; ".join(refused)
+        )
+
+
+def _refuse_foreign(client: KubeClient, context: Context, names: list[str]) -> None:
+    """Fail (nothing created) when a namespace exists without the product's owner label."""
+    for name in names:
+        if not context.placement.shared(name):
+            try:
+                client.namespace_owned_or_absent(name, owner_label=context.owner)
+            except ClusterConflict as exc:
+                raise ClusterConflict(
+                    f"{exc.message} The portal did not change it, nor create anything in it.",
+                    retryable=False,
+                ) from None
+
+
+def _owned_namespaces(client: KubeClient, context: Context) -> set[str]:
+    """The namespaces carrying the product's owner label on the cluster (one list call)."""
+    key, value = context.owner
+    found = client.list_objects("", "v1", "namespaces", None, label_selector=f"{key}={value}")
+    return {str(ns["metadata"]["name"]) for ns in found}
+
+
+def _app_project(client: KubeClient, context: Context) -> dict[str, Any]:
+    return desired.app_project(context.placement, _owned_namespaces(client, context))
+
+
 # ---- runtime.deploy ---------------------------------------------------------
 def deploy_namespaces(operation: Operation) -> str:
     context = _context(operation)
     plan = context.plan
     if plan is None:
         return _not_here(context)
-    names = [context.product_id, *plan.namespaces]
-    shared = [ns for ns in names if ns in context.component_namespaces]
+    _refuse_forbidden(context, plan)
+    names = list(dict.fromkeys([context.product_id, *plan.namespaces]))
+    shared = [ns for ns in names if context.placement.shared(ns)]
     with _client(context) as client:
+        _refuse_foreign(client, context, names)
         for name in names:
             if name not in shared:
                 _ensure(client, context, desired.namespace(context.placement, name))
@@ -256,7 +303,10 @@ def deploy_rbac(operation: Operation) -> str:
     plan = context.plan
     if plan is None:
         return _not_here(context)
+    _refuse_forbidden(context, plan)
     with _client(context) as client:
+        # Checked again: RoleBindings go only where the product owns the namespace or was let in.
+        _refuse_foreign(client, context, [context.product_id, *plan.namespaces])
         _ensure(client, context, desired.product_role_binding(context.placement))
         for ns in plan.namespaces:
             _ensure(client, context, desired.service_account(context.placement, plan, ns))
@@ -271,8 +321,8 @@ def deploy_app_project(operation: Operation) -> str:
     context = _context(operation)
     if context.plan is None:
         return _not_here(context)
-    project = desired.app_project(context.placement)
     with _client(context) as client:
+        project = _app_project(client, context)
         _ensure(client, context, project)
     spec = project["spec"]
     return (
@@ -319,6 +369,7 @@ def deploy_application(operation: Operation) -> str:
     plan = context.plan
     if plan is None:
         return _not_here(context)
+    _refuse_forbidden(context, plan)
     body = desired.application(context.placement, plan)
     with _client(context) as client:
         _ensure(client, context, body)
@@ -434,7 +485,7 @@ def remove_product_objects(operation: Operation) -> str:
             f"{REPOSITORY_SECRET_LABEL}=repository",
         )
         if placement.runtimes:
-            _ensure(client, context, desired.app_project(placement))
+            _ensure(client, context, _app_project(client, context))
             in_use = {desired.repository_secret_name(r.repo_id) for r in placement.runtimes}
             for secret in secrets:
                 name = secret["metadata"]["name"]

@@ -4,11 +4,19 @@ Pure functions: they take plain values (`ProductPlacement`, `RuntimePlan`) and r
 bodies as dicts, as the Nautes runtime operator would create them (reference/nautes.md §5.8):
 
 * namespace `product-<gid>` and the runtime namespaces, labelled with the owner label;
-* RoleBinding `product-<gid>` in the product namespace: Group `<product name>` → `cluster-admin`;
-* per runtime namespace a ServiceAccount `<account>` and a RoleBinding `<account>`;
-* the Argo CD AppProject `product-<gid>` in the cluster's Argo CD namespace;
+* RoleBinding `product-<gid>` in the product namespace: Group `<product name>` → ClusterRole
+  `admin` (upstream binds `cluster-admin`; the portal never does: a namespaced RoleBinding to
+  `admin` is all a product needs in its own namespaces);
+* per runtime namespace a ServiceAccount `<account>` and a RoleBinding `<account>` → `admin`;
+* the Argo CD AppProject `product-<gid>` in the cluster's Argo CD namespace, whose destinations
+  are only the runtime namespaces the product owns on the cluster (the deployer lists them by
+  owner label) and the component namespaces the cluster's allow-list grants it;
 * an Argo CD repository Secret for the manifest repository (when Vault holds a deploy key);
 * the Argo CD Application `<runtime name>` with automated sync.
+
+Which namespaces a product may use at all is `products.rules.namespace_refusal` (system
+namespaces, `nautes`, other products' namespaces, and component namespaces the allow-list does
+not grant it are refused); `namespace_refusal` here applies it to a placement.
 
 HNC objects and Vault Kubernetes-auth roles are deliberately out of scope. Reading the index and
 Vault is the deployer's job (`deployments.deployer`); nothing here touches a database or network.
@@ -20,6 +28,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from products import rules
+
 Obj = dict[str, Any]
 
 OWNER_LABEL = "resource.nautes.io/belongsto"
@@ -29,8 +39,9 @@ ARGOCD_VERSION = "v1alpha1"
 ARGOCD_API_VERSION = f"{ARGOCD_GROUP}/{ARGOCD_VERSION}"
 RBAC_GROUP = "rbac.authorization.k8s.io"
 REPOSITORY_SECRET_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 (a label key)
-PRODUCT_ROLE = "cluster-admin"
-DEFAULT_ARGOCD_NAMESPACE = "argocd"
+# The ClusterRole every RoleBinding the portal creates refers to; never `cluster-admin`.
+PRODUCT_ROLE = "admin"
+DEFAULT_ARGOCD_NAMESPACE = rules.DEFAULT_ARGOCD_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class ProductPlacement:
     runtimes: tuple[RuntimePlan, ...] = ()
     reserved_namespaces: tuple[str, ...] = ()  # component namespaces that allow this product
     cluster_resources: tuple[Mapping[str, str], ...] = field(default=())
+    # Every namespace the cluster reserves (components, allow-list keys), allowed or not.
+    cluster_reserved: frozenset[str] = frozenset()
 
     @property
     def owner(self) -> tuple[str, str]:
@@ -77,6 +90,27 @@ class ProductPlacement:
     def runtime_namespaces(self) -> list[str]:
         """Every namespace of this product's runtimes on the cluster, sorted, no duplicates."""
         return sorted({ns for runtime in self.runtimes for ns in runtime.namespaces})
+
+    def refusal(self, namespace: str) -> rules.NamespaceRefusal | None:
+        """Why the product may not use `namespace` on this cluster (None: it may)."""
+        return rules.namespace_refusal(
+            namespace,
+            product_id=self.product_id,
+            reserved=self.cluster_reserved,
+            allowed=self.reserved_namespaces,
+        )
+
+    def shared(self, namespace: str) -> bool:
+        """A component namespace the allow-list grants the product: used, never owned."""
+        return namespace in self.reserved_namespaces
+
+    def destinations(self, owned: Iterable[str]) -> list[str]:
+        """AppProject destinations: the runtime namespaces the product owns on the cluster
+        (`owned`: those labelled for it there) and the component namespaces granted to it."""
+        owned = set(owned)
+        wanted = {ns for ns in self.runtime_namespaces() if ns in owned}
+        wanted |= set(self.reserved_namespaces)
+        return sorted(ns for ns in wanted if self.refusal(ns) is None)
 
 
 # ---- Defaults (reference/nautes.md §2.8) -------------------------------------
@@ -101,25 +135,16 @@ def component_namespaces(
 ) -> frozenset[str]:
     """Namespaces of the cluster's components (Argo CD, Tekton...): never created or deleted by
     the portal, even when a runtime deploys into one its product is allowed to use."""
-    names = {
-        str(component.get("namespace"))
-        for component in (components_list or {}).values()
-        if isinstance(component, Mapping) and component.get("namespace")
-    }
-    return frozenset(names | set(reserved or {}) | {argocd_namespace(components_list)})
+    names = rules.reserved_namespaces(components_list, reserved)
+    return names | {argocd_namespace(components_list)}
 
 
 def reserved_namespaces_for(
-    product_name: str, allowed: Mapping[str, Any] | None
+    product_name: str, allowed: Mapping[str, Any] | None, product_id: str = ""
 ) -> tuple[str, ...]:
-    """Component namespaces whose allow-list (`reserved_namespaces_allowed_products`) names it."""
-    return tuple(
-        sorted(
-            namespace
-            for namespace, products in (allowed or {}).items()
-            if isinstance(products, list) and product_name in products
-        )
-    )
+    """Component namespaces whose allow-list (`reserved_namespaces_allowed_products`) names the
+    product; never a system namespace, `nautes` or another product's, whatever the list says."""
+    return tuple(sorted(rules.allowed_namespaces(product_name, product_id, allowed)))
 
 
 def cluster_resources_for(
@@ -187,9 +212,12 @@ def source_repos(runtimes: Iterable[RuntimePlan]) -> list[str]:
     return sorted({runtime.repo_url for runtime in runtimes if runtime.repo_url})
 
 
-def app_project(placement: ProductPlacement) -> Obj:
-    """AppProject `product-<gid>`: where and from which repositories the product may deploy."""
-    namespaces = sorted({*placement.runtime_namespaces(), *placement.reserved_namespaces})
+def app_project(placement: ProductPlacement, owned: Iterable[str]) -> Obj:
+    """AppProject `product-<gid>`: where and from which repositories the product may deploy.
+
+    `owned`: the namespaces labelled for the product on the cluster; see `destinations`.
+    """
+    namespaces = placement.destinations(owned)
     return {
         "apiVersion": ARGOCD_API_VERSION,
         "kind": "AppProject",

@@ -13,16 +13,24 @@ required fields, wrong types) have plain messages that name the field by its spe
 
 Where upstream stops at the first error, these functions report every problem they find, in
 a deterministic order, so the caller can show them all.
+
+Namespace ownership (`namespace_problems`) is a security rule, not part of upstream's global
+validation: it runs in `check_static`, which services run whatever `insecure_skip_check` says.
+A runtime may use only its product's namespaces: never a system namespace (`kube-*`,
+`default`), `nautes`, another product's `product-<gid>`, a namespace another product's runtime
+uses on that cluster, nor a namespace of a cluster component (Argo CD, Tekton...) unless the
+cluster's `reservedNamespacesAllowedProducts` names the product for it.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from clusters.catalogue import COMPONENTS
 from products.state import ProductState, Resource
 
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -182,6 +190,17 @@ ENV_CLUSTER_LOCKED = (
     "are deployed to it: [{referrers}]; delete them first"
 )
 DEFAULT_NAMESPACE_FIELD = "{field} (default: the runtime name)"
+# Namespace ownership (a security rule; upstream has the component and "used by" parts only).
+_ONLY_OWN = "a runtime may use only its product's namespaces"
+NS_SYSTEM = "namespace {namespace} is reserved for the cluster (system namespace); " + _ONLY_OWN
+NS_PLATFORM = "namespace {namespace} is reserved for the Nautes platform; " + _ONLY_OWN
+NS_OTHER_PRODUCT = "namespace {namespace} is the product namespace of another product; " + _ONLY_OWN
+NS_COMPONENT = (
+    "namespace {namespace} is reserved for the cluster (namespace of a cluster component); "
+    + _ONLY_OWN
+    + ", or a component namespace the cluster's reserved_namespaces_allowed_products names "
+    "this product for"
+)
 
 
 def _show(value: object) -> str:
@@ -233,6 +252,88 @@ def dns_problem(field: str, value: str, dns: str) -> str | None:
         return INVALID_SUBDOMAIN.format(field=field, value=_show(value))
     if dns == "label" and not is_label(value):
         return INVALID_LABEL.format(field=field, value=_show(value))
+    return None
+
+
+# ---- Namespace ownership (pure; shared with the deployer) -------------------------
+
+PLATFORM_NAMESPACE = "nautes"
+DEFAULT_ARGOCD_NAMESPACE = "argocd"
+_PRODUCT_NAMESPACE = re.compile(r"^product-[0-9]+$")
+# Where the Nautes installer puts the catalogue's components on every runtime cluster, whether
+# or not the cluster's componentsList names them (cert-manager is in no cluster shape).
+CATALOGUE_NAMESPACES = frozenset(component.namespace for component in COMPONENTS)
+
+
+@dataclass(frozen=True)
+class NamespaceRefusal:
+    """Why a product may not use a namespace: the rule's name and a message naming it."""
+
+    rule: str  # "system" | "platform" | "product" | "component"
+    message: str
+
+
+def is_system_namespace(namespace: str) -> bool:
+    """Kubernetes' own namespaces: `default` and every `kube-*`."""
+    return namespace == "default" or namespace.startswith("kube-")
+
+
+def never_allowed(namespace: str, product_id: str) -> bool:
+    """Namespaces no allow-list can open to a product's runtimes."""
+    return (
+        is_system_namespace(namespace)
+        or namespace == PLATFORM_NAMESPACE
+        or (bool(_PRODUCT_NAMESPACE.match(namespace)) and namespace != product_id)
+    )
+
+
+def reserved_namespaces(
+    components: Mapping[str, Any] | None, allowed: Mapping[str, Any] | None
+) -> frozenset[str]:
+    """The namespaces a cluster reserves: its components' (Argo CD, Tekton...), the keys of its
+    `reservedNamespacesAllowedProducts`, and the catalogue's namespaces (`argocd`,
+    `cert-manager`, `tekton-pipelines`...) in any case."""
+    names = {
+        component["namespace"]
+        for component in (components or {}).values()
+        if isinstance(component, Mapping) and isinstance(component.get("namespace"), str)
+    }
+    names |= {key for key in (allowed or {}) if isinstance(key, str)}
+    return frozenset((names | CATALOGUE_NAMESPACES | {DEFAULT_ARGOCD_NAMESPACE}) - {""})
+
+
+def allowed_namespaces(
+    product_name: str, product_id: str, allowed: Mapping[str, Any] | None
+) -> frozenset[str]:
+    """Reserved namespaces whose allow-list names the product (never a system namespace,
+    `nautes` or another product's namespace, whatever the list says)."""
+    return frozenset(
+        namespace
+        for namespace, products in (allowed or {}).items()
+        if isinstance(namespace, str)
+        and isinstance(products, list)
+        and product_name in products
+        and not never_allowed(namespace, product_id)
+        and not _PRODUCT_NAMESPACE.match(namespace)  # its own is owned, never merely shared
+    )
+
+
+def namespace_refusal(
+    namespace: str, *, product_id: str, reserved: Collection[str], allowed: Collection[str]
+) -> NamespaceRefusal | None:
+    """Why a runtime of product `product_id` may not use `namespace`, or None when it may.
+
+    `reserved` and `allowed` are the cluster's reserved namespaces and those of them allowed
+    to this product (`reserved_namespaces`, `allowed_namespaces`).
+    """
+    if is_system_namespace(namespace):
+        return NamespaceRefusal("system", NS_SYSTEM.format(namespace=namespace))
+    if namespace == PLATFORM_NAMESPACE:
+        return NamespaceRefusal("platform", NS_PLATFORM.format(namespace=namespace))
+    if _PRODUCT_NAMESPACE.match(namespace) and namespace != product_id:
+        return NamespaceRefusal("product", NS_OTHER_PRODUCT.format(namespace=namespace))
+    if namespace in reserved and namespace not in allowed:
+        return NamespaceRefusal("component", NS_COMPONENT.format(namespace=namespace))
     return None
 
 
@@ -524,7 +625,12 @@ _STATIC: dict[str, Callable[[_Static, dict[str, Any], Resource], None]] = {
 
 
 def check_static(resource: Resource, state: ProductState) -> list[Problem]:
-    """Check one resource on its own: name, field types, required fields, upstream StaticCheck."""
+    """Check one resource on its own: name, field types, required fields, upstream StaticCheck,
+    and the namespace ownership rule (`namespace_problems`)."""
+    return _check_static(resource, state, namespaces=True)
+
+
+def _check_static(resource: Resource, state: ProductState, *, namespaces: bool) -> list[Problem]:
     c = _Static()
     name = resource.name if isinstance(resource.name, str) else ""
     if problem := dns_problem("name", name, "subdomain"):
@@ -540,6 +646,8 @@ def check_static(resource: Resource, state: ProductState) -> list[Problem]:
             actual = "" if product is None else _show(product)
             c.add(PRODUCT_MISMATCH.format(name=name, expected=state.product_id, actual=actual))
         checker(c, resource.spec, resource)
+        if namespaces and not c.messages:
+            c.messages += namespace_problems(resource, state)
     return [Problem(resource.kind, resource.name, m) for m in dict.fromkeys(c.messages)]
 
 
@@ -623,20 +731,64 @@ def permission_error(state: ProductState, project: str, repo: str) -> str | None
 
 
 def _namespaces_in_use(
-    state: ProductState, cluster: str, runtime: Resource, *, own_product: bool
+    state: ProductState, cluster: str, runtime: Resource, *, foreign: bool
 ) -> set[str]:
-    """Namespaces other runtimes use on `cluster`: other products', and this one's if asked."""
+    """Namespaces other runtimes use on `cluster`: other products' when `foreign`, else this
+    product's other runtimes'."""
     used: set[str] = set()
-    for foreign in state.foreign_runtimes:
-        if foreign.cluster == cluster and foreign.product_id != state.product_id:
-            used.update(foreign.namespaces)
-    for kind in ("DeploymentRuntime", "ProjectPipelineRuntime") if own_product else ():
+    if foreign:
+        for other_product in state.foreign_runtimes:
+            if other_product.cluster == cluster and other_product.product_id != state.product_id:
+                used.update(other_product.namespaces)
+        return used
+    for kind in ("DeploymentRuntime", "ProjectPipelineRuntime"):
         for other in state.of_kind(kind).values():
             itself = (other.kind, other.name) == (runtime.kind, runtime.name)
             if not itself and _runtime_cluster(state, other) == cluster:
                 is_dr = kind == "DeploymentRuntime"
                 used.update(_dr_namespaces(other) if is_dr else [_ppr_namespace(other)])
     return used
+
+
+def namespace_problems(runtime: Resource, state: ProductState) -> list[str]:
+    """The namespace ownership rule for a deployment or pipeline runtime (see the module doc).
+
+    Upstream's own texts where upstream has the rule (a deployment runtime in a component
+    namespace, a namespace another product's runtime uses); the portal's, naming the rule,
+    elsewhere.
+    """
+    is_dr = runtime.kind == "DeploymentRuntime"
+    if is_dr:
+        namespaces = _dr_namespaces(runtime)
+    elif runtime.kind == "ProjectPipelineRuntime":
+        namespaces = [_ppr_namespace(runtime)]
+    else:
+        return []
+    cluster_name = _runtime_cluster(state, runtime)
+    cluster = state.clusters.get(cluster_name) if cluster_name else None
+    allow_list = _dict(cluster, "reservedNamespacesAllowedProducts")
+    reserved = reserved_namespaces(_dict(cluster, "componentsList"), allow_list)
+    allowed = allowed_namespaces(state.product_name, state.product_id, allow_list)
+    messages: list[str] = []
+    free: list[str] = []
+    for namespace in dict.fromkeys(ns for ns in namespaces if is_label(ns)):
+        refusal = namespace_refusal(
+            namespace, product_id=state.product_id, reserved=reserved, allowed=allowed
+        )
+        if refusal is None:
+            if namespace not in allowed:  # allowed component namespaces may be shared
+                free.append(namespace)
+        elif is_dr and refusal.rule == "component":
+            messages.append(DR_PREFIX + DR_COMPONENT_NAMESPACE.format(namespace=namespace))
+        else:
+            messages.append(refusal.message)
+    used = _namespaces_in_use(state, cluster_name, runtime, foreign=True) if cluster_name else set()
+    if taken := [ns for ns in free if ns in used]:
+        if is_dr:
+            messages.append(DR_PREFIX + DR_NAMESPACES_TAKEN.format(namespaces="|".join(taken)))
+        else:
+            messages.append(PPR_PREFIX + PPR_NAMESPACE_TAKEN.format(namespace=taken[0]))
+    return messages
 
 
 def _cluster_problem(state: ProductState, runtime: Resource, worker_type: str) -> str | None:
@@ -755,22 +907,11 @@ def _global_dr(dr: Resource, state: ProductState, clean: bool, peers: _Peers) ->
 
 def _validate_dr(dr: Resource, state: ProductState) -> list[str]:
     """Upstream `DeploymentRuntime.Validate` (messages without their prefix)."""
-    namespaces = _dr_namespaces(dr)
-    cluster_name = _runtime_cluster(state, dr)
+    # Its component and "used by other product" rules are namespace ownership, checked with
+    # the static rules (`namespace_problems`) whatever `insecure_skip_check` says.
     messages = []
     if problem := _cluster_problem(state, dr, "deployment"):
         messages.append(problem)
-    else:
-        components = {
-            _str(component, "namespace")
-            for component in _dict(state.clusters[cluster_name], "componentsList").values()
-        }
-        messages += [
-            DR_COMPONENT_NAMESPACE.format(namespace=ns) for ns in namespaces if ns in components
-        ]
-        used = _namespaces_in_use(state, cluster_name, dr, own_product=False)
-        if taken := [ns for ns in dict.fromkeys(namespaces) if ns in used]:
-            messages.append(DR_NAMESPACES_TAKEN.format(namespaces="|".join(taken)))
     repo = _dr_source(dr)[0]
     illegal = [
         DR_PROJECT_ILLEGAL.format(project=project, error=error)
@@ -894,7 +1035,9 @@ def _validate_ppr(ppr: Resource, state: ProductState) -> list[str]:
     if extra and (error := permission_error(state, project, extra)):
         messages.append(PPR_ADDITIONAL_NOT_PERMITTED.format(repo=extra, error=error))
     namespace = _ppr_namespace(ppr)
-    used = _namespaces_in_use(state, cluster_name, ppr, own_product=True)
+    # Other products' runtimes are namespace ownership (`namespace_problems`); here only this
+    # product's other runtimes count.
+    used = _namespaces_in_use(state, cluster_name, ppr, foreign=False)
     if not cluster_problem and namespace in used:
         messages.append(PPR_NAMESPACE_TAKEN.format(namespace=namespace))
     illegal = [
@@ -930,11 +1073,16 @@ def check_global(state: ProductState) -> list[Problem]:
 
     Per resource: its static problems, then its reference problems; the checks that need a
     sound resource (upstream's `Validate`) run only when both are clean.
+
+    The namespace ownership rule is checked for the resources being saved or imported (those
+    without an indexed `manifest`), not again for the ones already indexed: a runtime that
+    breaks it (say, from Git) carries its problem in the index, and it must not block every
+    other save of its product, nor may another product's later runtime block this one's.
     """
     problems: list[Problem] = []
     peers = _Peers(state)
     for resource in _ordered(state):
-        static = check_static(resource, state)
+        static = _check_static(resource, state, namespaces=resource.manifest is None)
         problems += static
         checker = _GLOBAL.get(resource.kind)
         messages = checker(resource, state, not static, peers) if checker else []

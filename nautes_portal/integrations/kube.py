@@ -7,9 +7,10 @@ discovery cache on disk, as `kubernetes.dynamic` would need. Objects are plain d
 
 Every `ensure_*`/`delete_*` honours an owner label (`resource.nautes.io/belongsto=product-<gid>`,
 as the Nautes runtime operator does): the portal never takes over or deletes an object it does
-not own. Errors are translated here into `ClusterError`s whose messages name the API server,
-never a credential. The kubeconfig is never written to disk: certificate data is loaded into an
-SSLContext in memory (client keys through an anonymous memory file where the OS has one).
+not own. It never writes a ClusterRoleBinding nor any binding to `cluster-admin`. Errors are
+translated here into `ClusterError`s whose messages name the API server, never a credential.
+The kubeconfig is never written to disk: certificate data is loaded into an SSLContext in
+memory (client keys through an anonymous memory file where the OS has one).
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ _UNSAFE_CLUSTER_KEYS = ("certificate-authority",)
 _GROUP = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$")
 _SEGMENT = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._:-]*[A-Za-z0-9])?$")
 _MAX_ATTEMPTS = 3
+# What the portal never grants, whoever asks (defence in depth behind `deployments.desired`).
+_FORBIDDEN_ROLE = "cluster-admin"
+_CLUSTER_BINDINGS = ("rbac.authorization.k8s.io", "clusterrolebindings")
 _PAGE_SIZE = 500
 
 
@@ -129,6 +133,7 @@ class ClusterApi(Protocol):
         self, name: str, labels: dict[str, str], *, owner_label: tuple[str, str] | None = None
     ) -> Obj: ...
     def delete_namespace(self, name: str, *, owner_label: tuple[str, str]) -> bool: ...
+    def namespace_owned_or_absent(self, name: str, *, owner_label: tuple[str, str]) -> bool: ...
     def ensure_object(
         self,
         group: str,
@@ -390,6 +395,14 @@ class KubeClient:
         """Whether the namespace exists (in any phase)."""
         return self.get_object("", "v1", "namespaces", None, name) is not None
 
+    def namespace_owned_or_absent(self, name: str, *, owner_label: tuple[str, str]) -> bool:
+        """Whether the namespace exists; ClusterConflict when it does without `owner_label`."""
+        current = self.get_object("", "v1", "namespaces", None, name)
+        if current is None:
+            return False
+        self._check_owner(current, owner_label, _describe("namespaces", None, name))
+        return True
+
     def get_object(
         self, group: str, version: str, plural: str, namespace: str | None, name: str
     ) -> Obj | None:
@@ -507,6 +520,7 @@ class KubeClient:
         body: Obj,
         owner_label: tuple[str, str] | None,
     ) -> Obj:
+        _refuse_grant(group, plural, body)
         desired = _desired(body, namespace, owner_label, secret=(group, plural) == ("", "secrets"))
         name = desired["metadata"]["name"]
         path = _path(group, version, plural, namespace, name)
@@ -686,6 +700,19 @@ def _path(
     if name is not None:
         path += f"/{quote(name, safe='')}"
     return path
+
+
+def _refuse_grant(group: str, plural: str, body: Obj) -> None:
+    """The portal binds roles only inside namespaces, and never `cluster-admin`."""
+    role = (body.get("roleRef") or {}).get("name") if plural.endswith("rolebindings") else None
+    if (group, plural) == _CLUSTER_BINDINGS or role == _FORBIDDEN_ROLE:
+        what = "a ClusterRoleBinding" if plural == "clusterrolebindings" else "a binding"
+        raise ClusterError(
+            f"The portal does not create {what} to {role or 'a cluster-wide role'}: it grants "
+            "runtimes and products namespaced roles only.",
+            reason="GRANT_REFUSED",
+            retryable=False,
+        )
 
 
 def _describe(plural: str, namespace: str | None, name: str) -> str:

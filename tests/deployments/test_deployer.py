@@ -211,7 +211,7 @@ def test_dr_dev_creates_exactly_what_the_runtime_operator_would(
         assert obj["metadata"]["labels"][OWNER] == "product-12"
 
     binding = objects[("rolebindings", "product-12", "product-12")]
-    assert binding["roleRef"] == {"apiGroup": RBAC, "kind": "ClusterRole", "name": "cluster-admin"}
+    assert binding["roleRef"] == {"apiGroup": RBAC, "kind": "ClusterRole", "name": "admin"}
     assert binding["subjects"] == [{"apiGroup": RBAC, "kind": "Group", "name": "nautes-labs"}]
     account = objects[("rolebindings", "dr-dev", "dr-dev")]
     assert account["subjects"] == [

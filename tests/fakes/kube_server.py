@@ -559,6 +559,9 @@ class FakeKubeServer:
         self.tls = tls
         self.latency = latency
         self.requests: list[RecordedRequest] = []
+        # Every object version stored, in order (creates and updates, seeds included): shows
+        # what was ever written, even when a later write or delete replaced it.
+        self.history: list[JsonDict] = []
         self.port = 0
         self._lock = threading.RLock()
         self._objects: dict[Key, JsonDict] = {}
@@ -982,6 +985,7 @@ class FakeKubeServer:
             meta["generation"] = 1
         self._normalise(rtype, obj, None)
         self._objects[key] = obj
+        self.history.append(copy.deepcopy(obj))
         return obj
 
     def _update(
@@ -1046,6 +1050,7 @@ class FakeKubeServer:
             return existing  # a no-op update does not write: the resourceVersion stays
         result["metadata"]["resourceVersion"] = self._next_resource_version()
         self._objects[_key(rtype, old_meta.get("namespace"), name)] = result
+        self.history.append(copy.deepcopy(result))
         return result
 
     def _patched(

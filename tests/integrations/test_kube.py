@@ -66,7 +66,7 @@ def role_binding() -> dict[str, Any]:
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
         "metadata": {"name": "product-7"},
-        "roleRef": {"apiGroup": RBAC[0], "kind": "ClusterRole", "name": "cluster-admin"},
+        "roleRef": {"apiGroup": RBAC[0], "kind": "ClusterRole", "name": "admin"},
         "subjects": [{"kind": "Group", "name": "demo-group"}],
     }
 
