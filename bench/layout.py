@@ -171,12 +171,13 @@ class Layout:
             time.sleep(0.3)
         raise RuntimeError(f"{name} not ready:\n{self.log_path(name).read_text()[-3000:]}")
 
-    def stop(self) -> None:
-        """SIGTERM every process group, then SIGKILL what is left after 20 s."""
+    def stop(self, grace: float = 20) -> None:
+        """SIGTERM every process (its own children are its business), then SIGKILL what is
+        left of each process group after `grace` seconds."""
         for process in self.processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + grace
         for process in self.processes.values():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
