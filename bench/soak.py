@@ -39,6 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 import yaml
@@ -89,6 +90,7 @@ class SoakResult:
     server_errors: int = 0  # 5xx answers, writes and reads
     other_errors: int = 0  # other 4xx answers to saves (after a retry of a 409 or 5xx)
     reads: int = 0
+    no_answer: int = 0  # requests that got no HTTP answer at all
     samples: list[str] = field(default_factory=list)  # a few 5xx/other answers, for the report
     missing_in_git: list[str] = field(default_factory=list)
     missing_in_index: list[str] = field(default_factory=list)
@@ -96,12 +98,16 @@ class SoakResult:
     schedules_during_load: list[str] = field(default_factory=list)
     setup_seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds of each phase
+    # Where "database is locked" arose: the portal's innermost frame of each traceback.
+    locked_sites: dict[str, int] = field(default_factory=dict)
 
     def failures(self) -> list[str]:
         """What broke a requirement (empty: the soak passed)."""
         found = []
         if self.server_errors:
             found.append(f"{self.server_errors} answers 5xx")
+        if self.no_answer:
+            found.append(f"{self.no_answer} requests got no answer")
         if self.conflicts_unresolved:
             found.append(f"{self.conflicts_unresolved} saves answered 409 never succeeded")
         if self.missing_in_git:
@@ -137,6 +143,19 @@ class Load:
                 self.result.server_errors += 1
                 self._sample(f"{what}: {response.status_code} {brief(response.text)}")
 
+    def _send(
+        self, session: requests.Session, method: str, url: str, body: Any = None
+    ) -> requests.Response | None:
+        """The answer, or None (counted) when there was none: refused, reset or timed out."""
+        try:
+            return session.request(method, url, json=body, headers=self.headers, timeout=120)
+        except requests.RequestException as exc:
+            with self.lock:
+                self.result.no_answer += 1
+                self._sample(f"{method} {url}: no answer ({exc.__class__.__name__})")
+            time.sleep(0.5)
+            return None
+
     def _sample(self, text: str) -> None:
         if len(self.result.samples) < 10:
             self.result.samples.append(text)
@@ -147,9 +166,11 @@ class Load:
         conflicted = False
         give_up = time.monotonic() + RETRY_FOR
         while True:
-            response = session.post(
-                url, json={"language": language}, headers=self.headers, timeout=120
-            )
+            response = self._send(session, "POST", url, {"language": language})
+            if response is None:  # whether it was saved is unknown: send it again
+                if time.monotonic() > give_up:
+                    return
+                continue
             self._note(response, f"POST {product}/projects/{name}")
             status = response.status_code
             if status == 200:
@@ -167,10 +188,7 @@ class Load:
                         self.result.conflicts_unresolved += 1
                     if status < 500 and status != 409:
                         self.result.other_errors += 1
-                        if len(self.result.samples) < 10:
-                            self.result.samples.append(
-                                f"POST {name}: {status} {response.text[:300]}"
-                            )
+                        self._sample(f"POST {name}: {status} {brief(response.text)}")
                 return
             time.sleep(0.05 + secrets.randbelow(200) / 1000)
 
@@ -190,7 +208,9 @@ class Load:
                 f"/api/v1/products/{product}/projects",
                 f"/api/v1/products/{product}/projects/w{(index + seq) % WRITERS}-0",
             )[seq % 3]
-            response = session.get(f"{self.url}{path}", headers=self.headers, timeout=120)
+            response = self._send(session, "GET", f"{self.url}{path}")
+            if response is None:
+                continue
             self._note(response, f"GET {path}")
             with self.lock:
                 self.result.reads += 1
@@ -312,6 +332,21 @@ def scheduled_during(database: str | Path, start: dt.datetime, end: dt.datetime)
     )
 
 
+_FRAME = re.compile(
+    r'File "[^"]*/((?:products|deployments|clusters|nautes_portal)/[^"]+)", '
+    r"line (\d+), in (\w+)"
+)
+
+
+def _our_frame(lines: list[str]) -> str:
+    """The portal's innermost frame in the traceback these log lines end with."""
+    frames = [m for line in lines if (m := _FRAME.search(line))]
+    if not frames:
+        return "no traceback of the portal's code"
+    path, number, function = frames[-1].groups()
+    return f"{path}:{number} in {function}"
+
+
 def run_soak(
     database: str,
     seconds: float,
@@ -376,10 +411,13 @@ def run_soak(
             phase("checks")
         phase("stop")
         for name, text in layout.logs().items():
-            result.locked_lines += sum(1 for line in text.splitlines() if LOCKED in line)
-            if LOCKED in text and len(result.samples) < 10:
-                line = next(line for line in text.splitlines() if LOCKED in line)
-                result.samples.append(f"{name} log: {' '.join(line.split())[:300]}")
+            lines = text.splitlines()
+            for number, line in enumerate(lines):
+                if LOCKED in line:
+                    result.locked_lines += 1
+                    site = _our_frame(lines[max(0, number - 80) : number])
+                    key = f"{name}: {site}"
+                    result.locked_sites[key] = result.locked_sites.get(key, 0) + 1
     return result
 
 
@@ -417,10 +455,17 @@ def report(results: list[SoakResult], command: str) -> str:
         "each project's last 200-answered content is read back from the bare Git repository and",
         "through the API (the index). `tests/deploy/test_soak.py` runs the same for 15 s.",
     ]
-    samples = [s for r in results for s in r.samples[:3]]
-    if samples:
-        lines += ["", "First answers or log lines that broke a requirement:", ""]
-        lines += [f"* {s.replace('|', '/')}" for s in samples]
+    for r in results:
+        if r.samples or r.locked_sites:
+            lines += [
+                "",
+                f"{r.database}: the first answers that broke a requirement, and where "
+                "`database is locked` arose (log: the portal's innermost frame: lines):",
+                "",
+            ]
+            lines += [f"* {s.replace('|', '/')}" for s in r.samples[:3]]
+            sites = sorted(r.locked_sites.items(), key=lambda item: -item[1])[:5]
+            lines += [f"* {site}: {n}" for site, n in sites]
     return "\n".join(lines) + "\n"
 
 
@@ -440,6 +485,7 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--write-results", action="store_true")
+    parser.add_argument("--note", default="", help="a paragraph to add to the section")
     args = parser.parse_args()
     vault = None
     if os.environ.get("VAULT_ADDR"):
@@ -451,8 +497,11 @@ def main() -> None:
             result = run_soak(database, args.seconds, Path(work), vault=vault)
         print(json.dumps(dataclasses.asdict(result), indent=1))
         results.append(result)
-    command = "python bench/soak.py " + " ".join(sys.argv[1:])
+    # The command that reproduces the figures (--write-results and --note change nothing).
+    command = f"python bench/soak.py --database {args.database} --seconds {args.seconds:g}"
     text = report(results, command.strip())
+    if args.note:
+        text += "\n" + args.note.strip() + "\n"
     print(text)
     if args.write_results:
         write_section(text)
