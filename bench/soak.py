@@ -449,9 +449,11 @@ def report(results: list[SoakResult], command: str) -> str:
         "",
         "The layout is `./portal up`'s: gunicorn with 2 sync workers, one django-q2 cluster on the",
         "ORM broker running the portal's schedules, the local Git backend, the embedded OpenBao.",
-        f"{WRITERS} writers save projects of {len(PRODUCTS)} products (3 or 4 writers per product,",
-        f"each creating then rewriting {NAMES_PER_WRITER} projects of its own); 10 readers list",
-        "products and projects and read projects. A 409 or 5xx is retried until 200; at the end",
+        f"{WRITERS} writers save projects of {len(PRODUCTS)} products (3 or 4 writers per product, "
+        f"each creating then",
+        f"rewriting {NAMES_PER_WRITER} projects of its own); {READERS} readers list products and "
+        "projects and read projects.",
+        "A 409 or 5xx is retried until 200; at the end",
         "each project's last 200-answered content is read back from the bare Git repository and",
         "through the API (the index). `tests/deploy/test_soak.py` runs the same for 15 s.",
     ]
