@@ -449,6 +449,8 @@ class FakeGitLab:
         self.requests: list[LoggedRequest] = []
         self._faults: list[_Fault] = []
         self._triggers: list[tuple[str, re.Pattern[str], Callable[[], None]]] = []
+        # The (host, port) of the client whose request fired the last `after_next` action.
+        self.trigger_client: tuple[str, int] | None = None
         self._ids = {kind: itertools.count(1) for kind in ("user", "group", "project", "other")}
         self._commit_counter = itertools.count()
         self._httpd: _HttpServer | None = None
@@ -660,6 +662,7 @@ class FakeGitLab:
             )
         action = self._take_trigger(method, path)
         if action is not None:
+            self.trigger_client = handler.client_address[:2]
             action()
         self._write(handler, method, response)
 
