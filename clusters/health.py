@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from django.utils import timezone
 
+from clusters.kubeconfig import normalize_kubeconfig
 from clusters.models import Cluster, ClusterHealth
 from deployments.models import Operation
 from deployments.operations import Step, register
 from nautes_portal.errors import IntegrationError, RuleViolation
 from nautes_portal.integrations.kube import ClusterError, KubeClient
 from nautes_portal.integrations.vault import cluster_kubeconfig_location, secret_store
-from nautes_portal.limits import load_yaml_bounded
 
 CLUSTER_CHECK = "cluster.check"
 ARGOCD_CRDS = ("applications.argoproj.io", "appprojects.argoproj.io")
@@ -67,18 +66,18 @@ def _discover_virtual_kubeconfig(cluster: Cluster) -> str:
             f"namespace {cluster.name} yet; the vcluster may still be starting",
             retryable=True,
         )
-    try:  # read from the host cluster: bounded like any other input
-        document = load_yaml_bounded(data["config"], what=f"the kubeconfig in vc-{cluster.name}")
-    except (RuleViolation, yaml.YAMLError):
+    # Read from the host cluster: bounded and reduced to one context like a registered
+    # kubeconfig, its server the address registered for the vcluster (as the cluster-operator
+    # does), so the token never goes to a server the portal does not show.
+    try:
+        return normalize_kubeconfig(data["config"], api_server=cluster.api_server)
+    except RuleViolation as exc:
         raise IntegrationError(
             "Kubernetes",
             f"the secret vc-{cluster.name} on host cluster {host.name} does not hold a usable "
-            "kubeconfig",
+            f"kubeconfig: {exc.message}",
             retryable=False,
         ) from None
-    # As the cluster-operator does: the server is the address registered for the vcluster.
-    document["clusters"][0]["cluster"]["server"] = cluster.api_server
-    return yaml.safe_dump(document, sort_keys=False)
 
 
 def find_kubeconfig(operation: Operation) -> str:

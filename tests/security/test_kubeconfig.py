@@ -289,3 +289,55 @@ def test_the_wizard_refuses_an_ambiguous_kubeconfig_and_stores_the_minified_one(
     assert [c["cluster"]["server"] for c in stored["clusters"]] == [shown.url]
     assert len(stored["contexts"]) == len(stored["users"]) == 1
     assert hidden.requests == []
+
+
+def test_a_discovered_vcluster_kubeconfig_is_reduced_like_a_registered_one(
+    admin_api: APIClient,
+    secret_store: SecretStore,
+    fake_kube_factory: Callable[..., list[FakeKubeServer]],
+) -> None:
+    """The kubeconfig a host's `vc-<name>` secret holds is not trusted more than an upload."""
+    host, vcluster, hidden = fake_kube_factory(count=3)
+    vcluster.install_argocd()
+    response = admin_api.post(
+        "/api/v1/clusters/cluster-host",
+        {**registration(host.url, yaml.safe_load(host.kubeconfig())), "usage": "host"}
+        | {"worker_type": ""},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    host.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "vc-dev"}})
+    secret = yaml.safe_dump(two_context_kubeconfig(vcluster, hidden))
+    host.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "vc-vc-dev", "namespace": "vc-dev"},
+            "data": {"config": base64.b64encode(secret.encode()).decode()},
+        }
+    )
+    response = admin_api.post(
+        "/api/v1/clusters/vc-dev",
+        {
+            "api_server": vcluster.url,
+            "cluster_kind": "kubernetes",
+            "cluster_type": "virtual",
+            "usage": "worker",
+            "worker_type": "deployment",
+            "host_cluster": "cluster-host",
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    operation = cluster_check_start(
+        cluster=Cluster.objects.get(name="vc-dev"), actor=None, inline=True
+    )
+    assert operation.status == "succeeded", operation.error
+
+    text = stored_kubeconfig(secret_store, "vc-dev")
+    assert text is not None
+    stored = yaml.safe_load(text)
+    assert stored["clusters"] == [{"name": "hidden", "cluster": {"server": vcluster.url}}]
+    assert len(stored["contexts"]) == 1 and len(stored["users"]) == 1
+    assert EXTRA_USER_SECRET not in text
+    assert vcluster.requests and hidden.requests == []
