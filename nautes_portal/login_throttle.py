@@ -22,6 +22,28 @@ from django.utils.cache import add_never_cache_headers
 LOCKOUT_STATUS = 429
 
 
+def client_address(request: HttpRequest) -> str:
+    """The address a login is counted under (AXES_CLIENT_IP_CALLABLE).
+
+    Behind NAUTES_TRUSTED_PROXIES reverse proxies (an ingress: 1) every request comes from the
+    nearest proxy, so REMOTE_ADDR would lock a username out for everyone. Each trusted proxy
+    appends the address it saw to X-Forwarded-For, so the client is the entry that many places
+    from the right; entries further left are the client's own words and are never used. A
+    header shorter than the proxy count means the request did not come through them all:
+    REMOTE_ADDR counts then.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.NAUTES_TRUSTED_PROXIES
+    if proxies <= 0:
+        return remote
+    forwarded = [
+        entry.strip()
+        for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if entry.strip()
+    ]
+    return forwarded[-proxies] if len(forwarded) >= proxies else remote
+
+
 def cool_off(request: HttpRequest | None = None) -> dt.timedelta:
     """How long a locked-out (username, address) pair waits (AXES_COOLOFF_TIME)."""
     return dt.timedelta(minutes=settings.NAUTES_LOGIN_COOLOFF_MINUTES)

@@ -269,7 +269,8 @@ AUTHENTICATION_BACKENDS = [
 # Password logins (the login page and the admin's) are throttled by django-axes per (username,
 # client address): after NAUTES_LOGIN_FAILURE_LIMIT failures that pair is refused for
 # NAUTES_LOGIN_COOLOFF_MINUTES, and every refused attempt starts the wait again. OIDC logins carry
-# no password and are GitLab's to throttle. The client address is REMOTE_ADDR.
+# no password and are GitLab's to throttle. The client address is REMOTE_ADDR, or, behind
+# NAUTES_TRUSTED_PROXIES reverse proxies, the address the outermost one saw (login_throttle.py).
 AXES_ENABLED = env_bool("NAUTES_LOGIN_THROTTLE", True)
 AXES_FAILURE_LIMIT = int(os.environ.get("NAUTES_LOGIN_FAILURE_LIMIT", "5"))
 NAUTES_LOGIN_COOLOFF_MINUTES = int(os.environ.get("NAUTES_LOGIN_COOLOFF_MINUTES", "15"))
@@ -278,6 +279,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_WHITELIST_CALLABLE = "nautes_portal.login_throttle.not_a_password_login"
 AXES_LOCKOUT_CALLABLE = "nautes_portal.login_throttle.lockout_response"
+NAUTES_TRUSTED_PROXIES = int(os.environ.get("NAUTES_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "nautes_portal.login_throttle.client_address"
 AXES_DISABLE_ACCESS_LOG = True  # throttling only: no per-login history of addresses
 
 VAULT_ADDR = os.environ.get("VAULT_ADDR", "")

@@ -157,3 +157,20 @@ def test_gitlab_login_works_behind_the_throttle(
     response = client.get(callback.removeprefix("http://testserver"))
     assert response.status_code == 302 and response["Location"] == "/"
     assert _signed_in(client)
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_counted_on_its_own(
+    bob: Any, settings: Any
+) -> None:
+    """Behind an ingress every request has the proxy's REMOTE_ADDR: one attacker must not lock
+    a username out for everybody, nor dodge the count by writing X-Forwarded-For itself."""
+    settings.NAUTES_TRUSTED_PROXIES = 1
+    attacker = Client(REMOTE_ADDR="127.0.0.9", HTTP_X_FORWARDED_FOR="127.0.0.66")
+    assert _fail(attacker, "bob", 5)[-1] == 429
+    # The attacker's own leftmost entries change nothing: the proxy appended the real address.
+    spoofing = Client(REMOTE_ADDR="127.0.0.9", HTTP_X_FORWARDED_FOR="127.0.0.1, 127.0.0.66")
+    assert _login(spoofing, "bob", "bob-password-0").status_code == 429
+    # Bob, coming through the same proxy from his own address, still signs in.
+    owner = Client(REMOTE_ADDR="127.0.0.9", HTTP_X_FORWARDED_FOR="127.0.0.77")
+    assert _login(owner, "bob", "bob-password-0").status_code == 302
+    assert _signed_in(owner)
