@@ -554,7 +554,10 @@ def main() -> None:
     print(text)
     if chosen == list(SECTIONS):  # a partial run does not overwrite the full results
         name = "results-postgresql.md" if connection.vendor == "postgresql" else "results.md"
-        (ROOT / "bench" / name).write_text(text)
+        target = ROOT / "bench" / name
+        # Sections other tools write (bench/soak.py's "## Soak") are kept after ours.
+        kept = target.read_text().split("\n## Soak", 1) if target.exists() else [""]
+        target.write_text(text + ("\n\n## Soak" + kept[1] if len(kept) > 1 else ""))
     shutil.rmtree(WORK, ignore_errors=True)
 
 
