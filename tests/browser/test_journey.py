@@ -14,7 +14,7 @@ from tests.browser.conftest import log_in, screenshot
 from tests.fakes.kube_server import FakeKubeServer
 from tests.ui.helpers import index_cluster
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def expect(locator: Any) -> Any:

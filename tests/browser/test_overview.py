@@ -12,7 +12,7 @@ from deployments.models import RuntimeStatus
 from products.models import AccessLevel, DeploymentRuntime, Environment, Membership, Product
 from tests.browser.conftest import log_in, screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def expect(locator: Any) -> Any:

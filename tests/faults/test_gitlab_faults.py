@@ -75,6 +75,7 @@ def _location(pid: int) -> dict[str, str]:
     return {"engine": location.engine, "path": location.path}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_gitlab_failing_mid_product_creation(
     case: str,

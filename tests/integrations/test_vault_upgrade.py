@@ -135,6 +135,7 @@ def test_a_mount_that_never_becomes_ready_fails_naming_it_within_the_bound(
     assert time.monotonic() - started <= vault.UPGRADE_WAIT_SECONDS + 1.5
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_readyz_and_openbao_check_are_ready_only_when_every_engine_accepts_reads(
     openbao_dev: OpenBaoDevServer,

@@ -32,6 +32,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.slow
 def test_a_first_migrate_makes_an_owner_only_wal_database(tmp_path: Path) -> None:
     """Session keys and password hashes are not world-readable: the data directory is 0700,
     the database, its -wal/-shm files and the secret key 0600; the database is in WAL mode."""

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.security.sqlite_site import ROOT
 
 # Each process does its slow imports first, then waits for the start signal, so the eight
@@ -45,6 +47,7 @@ def _settings_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_eight_processes_starting_on_an_empty_data_directory_share_one_key(
     tmp_path: Path,
 ) -> None:

@@ -304,6 +304,7 @@ def test_gitlab_a_code_repository_never_adopts_a_foreign_project(
     assert not CodeRepo.objects.filter(repo_name="legacy").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["retry", "save again"])
 def test_gitlab_a_group_creation_that_timed_out_stays_retryable(
     how: str,
