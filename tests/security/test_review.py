@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 from typing import Any
 
 import pytest
+import yaml
 
+from clusters.kubeconfig import decode_kubeconfig, normalize_kubeconfig
+from nautes_portal.errors import RuleViolation
+from nautes_portal.integrations.kube import ClusterError, KubeClient, KubeconfigInvalid
+from tests.api.helpers import kubeconfig
 from tests.deployments.test_deployer import (
     add_environment,
     add_runtime,
@@ -62,3 +70,69 @@ def test_a_flagged_squatter_blocks_neither_the_owner_nor_its_redeploys(
     assert deploy(product).status == "succeeded"
     labels = cluster_dev.get(("", "namespaces"), "", "dr-dev")["metadata"]["labels"]
     assert labels[OWNER] == "product-12"
+
+
+# ---- Kubeconfigs ------------------------------------------------------------------------
+class _Listener:
+    """A TCP listener on 127.0.0.1 that records what a client sends it, then hangs up."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.sock.settimeout(5)
+        self.received = b""
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        try:
+            while True:
+                conn, _ = self.sock.accept()
+                with conn:
+                    conn.settimeout(2)
+                    with contextlib.suppress(OSError):
+                        self.received += conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            return
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _with_proxy(text: str, proxy: str) -> str:
+    doc = yaml.safe_load(text)
+    doc["clusters"][0]["cluster"]["proxy-url"] = proxy
+    return yaml.safe_dump(doc)
+
+
+def test_a_kubeconfig_proxy_never_receives_the_token(fake_kube: FakeKubeServer) -> None:
+    """`proxy-url` in the kept cluster entry sends every request (and its bearer token) to an
+    address the portal never shows: the one-address rule of #12 finding 6, by another key."""
+    listener = _Listener()
+    try:
+        text = _with_proxy(fake_kube.kubeconfig(token="review-secret-token"), listener.url)
+        try:
+            with KubeClient.from_kubeconfig(text, timeout=3) as client:
+                client.version()
+        except (ClusterError, KubeconfigInvalid):
+            pass
+    finally:
+        listener.close()
+    assert b"review-secret-token" not in listener.received, listener.received[:200]
+    assert listener.received == b"", "the portal connected to the kubeconfig's proxy"
+
+
+def test_registration_does_not_keep_a_kubeconfig_proxy() -> None:
+    """What goes to Vault is only the context, its cluster with `api_server`, and its user."""
+    text = _with_proxy(decode_kubeconfig(kubeconfig()), "http://127.0.0.1:9")
+    try:
+        kept = normalize_kubeconfig(text, api_server="https://127.0.0.1:1")
+    except RuleViolation:
+        return  # refused: fine
+    assert "proxy-url" not in yaml.safe_load(kept)["clusters"][0]["cluster"]
