@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
+from rest_framework.test import APIClient
 
 from clusters.kubeconfig import decode_kubeconfig, normalize_kubeconfig
+from clusters.models import Cluster
+from clusters.services import cluster_check_start
 from nautes_portal.errors import RuleViolation
 from nautes_portal.integrations.kube import ClusterError, KubeClient, KubeconfigInvalid
 from tests.api.helpers import kubeconfig
@@ -136,3 +139,33 @@ def test_registration_does_not_keep_a_kubeconfig_proxy() -> None:
     except RuleViolation:
         return  # refused: fine
     assert "proxy-url" not in yaml.safe_load(kept)["clusters"][0]["cluster"]
+
+
+def test_an_update_of_api_server_without_a_kubeconfig_moves_where_the_token_goes(
+    admin_api: APIClient,
+    secret_store: Any,
+    fake_kube_factory: Any,
+) -> None:
+    """A cluster update may keep Vault's kubeconfig; if it changes `api_server`, the portal
+    then shows the new address while every client still talks to the old one."""
+    first, second = fake_kube_factory(count=2, argocd_installed=True)
+    body = {
+        "api_server": first.url,
+        "cluster_kind": "kubernetes",
+        "cluster_type": "physical",
+        "usage": "worker",
+        "worker_type": "deployment",
+        "kubeconfig": first.kubeconfig(),
+    }
+    response = admin_api.post("/api/v1/clusters/cluster-dev", body, format="json")
+    assert response.status_code == 200, response.json()
+    moved = {k: v for k, v in body.items() if k != "kubeconfig"} | {"api_server": second.url}
+    response = admin_api.post("/api/v1/clusters/cluster-dev", moved, format="json")
+    if response.status_code != 200:
+        return  # refusing the change without a kubeconfig is as good
+    cluster = Cluster.objects.get(name="cluster-dev")
+    first.clear_requests()
+    cluster_check_start(cluster=cluster, actor=None, inline=True)
+    shown = cluster.api_server
+    assert shown == second.url
+    assert first.requests == [], "the portal shows one address and talks to another"
