@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import socket
 import threading
@@ -16,14 +17,18 @@ from clusters.models import Cluster
 from clusters.services import cluster_check_start
 from nautes_portal.errors import RuleViolation
 from nautes_portal.integrations.kube import ClusterError, KubeClient, KubeconfigInvalid
+from products.models import Project
 from tests.api.helpers import kubeconfig
 from tests.deployments.test_deployer import (
+    DEPLOY_KEY,
     add_environment,
+    add_repo,
     add_runtime,
     deploy,
     dr_dev_index,
     make_product,
     register_cluster,
+    store_deploy_key,
 )
 from tests.fakes.kube_server import FakeKubeServer
 
@@ -169,3 +174,31 @@ def test_an_update_of_api_server_without_a_kubeconfig_moves_where_the_token_goes
     shown = cluster.api_server
     assert shown == second.url
     assert first.requests == [], "the portal shows one address and talks to another"
+
+
+# ---- Another product's repository id ----------------------------------------------------
+# Open (too wide for this review): a sync indexes such a file without any problem (checked by
+# hand: a CodeRepo `repo-<A's id>` pushed to B's default.project, with A's URL, syncs clean).
+# The fix belongs in indexing: `repo-<id>` must be the project `<product>/<repoName>` there.
+@pytest.mark.xfail(strict=True, reason="open: a CodeRepo may claim another product's project id")
+def test_a_code_repo_named_after_another_products_project_gets_no_deploy_key(
+    secret_store: Any, cluster_dev: FakeKubeServer
+) -> None:
+    """Nothing ties a CodeRepo's `repo-<project id>` name to a project of its own group: a
+    file pushed to other-team's `default.project` may call itself `repo-34` (nautes-labs'
+    api-server) with nautes-labs' URL. Deploying other-team's runtime from it then copies
+    nautes-labs' read-only deploy key into an Argo CD repository Secret scoped to other-team's
+    AppProject, whose Application may render any path of nautes-labs' repository into
+    other-team's namespace."""
+    store_deploy_key(secret_store)
+    dr_dev_index()  # nautes-labs: repo-34, its deploy key in Vault; not deployed on cluster-dev
+    other = make_product("other-team", group_id=7)
+    add_environment(other, "env-dev", "cluster-dev")
+    Project.objects.create(product=other, name="api-server", path="projects/api-server")
+    add_repo(other, 34, "stolen")  # the index as a sync of the pushed file leaves it
+    add_runtime(other, "dr-steal", namespaces=["dr-steal"])
+    operation = deploy(other, "dr-steal")
+    secret = cluster_dev.get(("", "secrets"), "argocd", "repo-34") or {"data": {}}
+    data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    leaked = data.get("sshPrivateKey") == DEPLOY_KEY and data.get("project") == "product-7"
+    assert not leaked, f"nautes-labs' deploy key went to other-team ({operation.status})"
