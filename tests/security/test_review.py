@@ -17,7 +17,8 @@ from clusters.models import Cluster
 from clusters.services import cluster_check_start
 from nautes_portal.errors import RuleViolation
 from nautes_portal.integrations.kube import ClusterError, KubeClient, KubeconfigInvalid
-from products.models import Project
+from products.models import CodeRepo, Project
+from products.repo_provisioning import DeployKeyInfo, plan_authorization, read_index
 from tests.api.helpers import kubeconfig
 from tests.deployments.test_deployer import (
     DEPLOY_KEY,
@@ -202,3 +203,42 @@ def test_a_code_repo_named_after_another_products_project_gets_no_deploy_key(
     data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
     leaked = data.get("sshPrivateKey") == DEPLOY_KEY and data.get("project") == "product-7"
     assert not leaked, f"nautes-labs' deploy key went to other-team ({operation.status})"
+
+
+def _keys(pid: int, *extra: DeployKeyInfo) -> list[DeployKeyInfo]:
+    own = [
+        DeployKeyInfo(10 + pid, f"repo-{pid}-readonly", False),
+        DeployKeyInfo(20 + pid, f"repo-{pid}-readwrite", True),
+    ]
+    return own + list(extra)
+
+
+@pytest.mark.xfail(strict=True, reason="open: a CodeRepo may claim another product's project id")
+def test_a_code_repo_named_after_another_products_project_changes_no_key_there() -> None:
+    """GitLab mode, same file: other-team's authorization refresh (any binding or code
+    repository save of other-team) takes `repo-3` for one of its own repositories, so it
+    enables other-team's read-write deploy key on nautes-labs' project 3 (push access) and
+    revokes the key nautes-labs shared there."""
+    labs = make_product("nautes-labs", group_id=12)
+    for pid, name in ((3, "api-server"), (4, "web")):
+        CodeRepo.objects.create(
+            product=labs,
+            name=f"repo-{pid}",
+            repo_name=name,
+            project="api-server",
+            path=f"code-repos/repo-{pid}/repo-{pid}.yaml",
+        )
+    other = make_product("other-team", group_id=7)
+    for pid, name in ((3, "stolen"), (5, "shop")):  # repo-3: the pushed file, as synced
+        CodeRepo.objects.create(
+            product=other,
+            name=f"repo-{pid}",
+            repo_name=name,
+            project="shop",
+            path=f"code-repos/repo-{pid}/repo-{pid}.yaml",
+        )
+    repos, bindings = read_index("other-team")
+    enabled = {3: _keys(3, DeployKeyInfo(24, "repo-4-readwrite", True)), 5: _keys(5)}
+    plan = plan_authorization(repos, bindings, enabled)
+    touched = [entry for entry in plan.enable + plan.revoke if entry[0] == 3]
+    assert touched == [], f"other-team's refresh changes nautes-labs' project 3: {touched}"
