@@ -186,6 +186,12 @@ def minify_kubeconfig(doc: dict[str, Any], *, api_server: str) -> dict[str, Any]
             f"invalid kubeconfig: {_ONE_CONTEXT}; the selected cluster entry is malformed"
         )
     cluster["server"] = api_server
+    if "proxy-url" in cluster:
+        # A proxy would receive every request and its credentials: not the address shown.
+        raise RuleViolation(
+            f"invalid kubeconfig: {_ONE_CONTEXT}; its cluster's proxy-url is not supported (the "
+            "portal talks to api_server directly)"
+        )
     if not isinstance(user_entry.get("user", {}), dict):
         raise RuleViolation(
             f"invalid kubeconfig: {_ONE_CONTEXT}; the selected user entry is malformed"

@@ -166,7 +166,24 @@ def cluster_save(
         if physical and cluster.kubeconfig
         else None
     )
+    if physical and kubeconfig is None and old is not None:
+        kubeconfig = _kept_kubeconfig_moved(name, old, cluster.spec["apiServer"], secrets)
     return _write_cluster(cluster, old, kubeconfig, actor=actor, host=host, secrets=secrets)
+
+
+def _kept_kubeconfig_moved(
+    name: str, old: Cluster, api_server: str, secrets: SecretStore
+) -> str | None:
+    """Vault's kubeconfig pointed at a changed `api_server` (None: unchanged or none kept).
+
+    An update without a kubeconfig keeps Vault's; without this, the portal would show the new
+    address while every client still sent the token to the old one (#12).
+    """
+    if old.api_server == api_server:
+        return None
+    location = cluster_kubeconfig_location(name)
+    stored = (secrets.read(engine=location.engine, path=location.path) or {}).get("kubeconfig")
+    return normalize_kubeconfig(stored, api_server=api_server) if stored else None
 
 
 def _write_cluster(

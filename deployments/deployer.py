@@ -41,7 +41,14 @@ from deployments.operations import Step, register
 from nautes_portal.errors import IntegrationError
 from nautes_portal.integrations.kube import ClusterConflict, KubeClient
 from nautes_portal.integrations.vault import repo_secret_location, secret_store
-from products.models import CodeRepo, DeploymentRuntime, Environment, Product
+from products import rules
+from products.models import (
+    CodeRepo,
+    DeploymentRuntime,
+    Environment,
+    Product,
+    ProjectPipelineRuntime,
+)
 
 RUNTIME_DEPLOY = "runtime.deploy"
 RUNTIME_REMOVE = "runtime.remove"
@@ -254,17 +261,52 @@ def _refuse_forbidden(context: Context, plan: RuntimePlan) -> None:
         )
 
 
+def _claimed_by_other_products(context: Context) -> set[str]:
+    """Namespaces that sound runtimes (no problem in the index) of other products use on this
+    cluster. A namespace not created yet has no owner label to tell: without this, a runtime
+    pushed to Git would take another product's runtime namespace by deploying first (#12)."""
+    environments = Environment.objects.filter(cluster=context.cluster.name).exclude(
+        product=context.product
+    )
+    places = set(environments.values_list("product_id", "name"))
+    if not places:
+        return set()
+    products = {product for product, _ in places}
+    names = {name for _, name in places}
+    claimed: set[str] = set()
+    for runtime in DeploymentRuntime.objects.filter(
+        product_id__in=products, destination_environment__in=names, problems=[]
+    ).only("product_id", "name", "destination_environment", "destination_namespaces"):
+        if (runtime.product_id, runtime.destination_environment) in places:
+            claimed.update(runtime.destination_namespaces or [runtime.name])
+    for ppr in ProjectPipelineRuntime.objects.filter(
+        product_id__in=products, destination_environment__in=names, problems=[]
+    ).only("product_id", "name", "destination_environment", "destination_namespace"):
+        if (ppr.product_id, ppr.destination_environment) in places:
+            claimed.add(ppr.destination_namespace or ppr.name)
+    return claimed
+
+
 def _refuse_foreign(client: KubeClient, context: Context, names: list[str]) -> None:
-    """Fail (nothing created) when a namespace exists without the product's owner label."""
+    """Fail (nothing created) when a namespace exists without the product's owner label, or
+    does not exist yet and a runtime of another product uses it."""
+    claimed = _claimed_by_other_products(context)
     for name in names:
         if not context.placement.shared(name):
             try:
-                client.namespace_owned_or_absent(name, owner_label=context.owner)
+                ours = client.namespace_owned_or_absent(name, owner_label=context.owner)
             except ClusterConflict as exc:
                 raise ClusterConflict(
                     f"{exc.message} The portal did not change it, nor create anything in it.",
                     retryable=False,
                 ) from None
+            if not ours and name in claimed:
+                raise DeployError(
+                    f"runtime {context.runtime_name} was not deployed to cluster "
+                    f"{context.cluster.name}: "
+                    + rules.DR_PREFIX
+                    + rules.DR_NAMESPACES_TAKEN.format(namespaces=name)
+                )
 
 
 def _owned_namespaces(client: KubeClient, context: Context) -> set[str]:

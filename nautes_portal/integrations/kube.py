@@ -243,6 +243,13 @@ def _prepare_kubeconfig(text: str, context: str | None) -> tuple[Obj, str, _TlsD
             raise KubeconfigInvalid(
                 f"The kubeconfig refers to a file with '{key}'; embed it as '{key}-data'."
             )
+    if "proxy-url" in cluster:
+        # The client would send every request, token included, to the proxy: an address the
+        # portal never shows (#12, one address per cluster).
+        raise KubeconfigInvalid(
+            "The kubeconfig's cluster uses 'proxy-url', which the portal does not support: it "
+            "talks to the API server address it shows, directly."
+        )
     if not isinstance(cluster.get("server"), str) or not cluster["server"]:
         raise KubeconfigInvalid("The kubeconfig's cluster has no server address.")
     # Popped so that the kubernetes library never sees them: it would write them to temp files.
