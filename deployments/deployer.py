@@ -42,6 +42,7 @@ from nautes_portal.errors import IntegrationError
 from nautes_portal.integrations.kube import ClusterConflict, KubeClient
 from nautes_portal.integrations.vault import repo_secret_location, secret_store
 from products import rules
+from products.adoption import is_verified_code_repo
 from products.models import (
     CodeRepo,
     DeploymentRuntime,
@@ -397,6 +398,7 @@ def deploy_repository_credentials(operation: Operation) -> str:
             f"skipped: Vault holds no read-only deploy key for {plan.repo_id} "
             f"({location.engine}/{location.path}); Argo CD reads the repository without one"
         )
+    _refuse_unverified_repo(context, plan)
     body = desired.repository_secret(context.placement, plan, key)
     with _client(context) as client:
         _ensure(client, context, body)
@@ -404,6 +406,23 @@ def deploy_repository_credentials(operation: Operation) -> str:
         f"Secret {context.placement.argocd_namespace}/{body['metadata']['name']} with the "
         f"read-only deploy key of {plan.repo_id} for {plan.repo_url}"
     )
+
+
+def _refuse_unverified_repo(context: Context, plan: RuntimePlan) -> None:
+    """A deploy key goes only with a code repository Git confirmed as this product's own
+    project: Vault keeps keys by `repo-<project id>` for the whole tenant, so a name another
+    product's project holds must not fetch its key (#12)."""
+    git_project_id = (
+        CodeRepo.objects.filter(product=context.product, name=plan.repo_id)
+        .values_list("git_project_id", flat=True)
+        .first()
+    )
+    if not is_verified_code_repo(plan.repo_id, git_project_id):
+        raise DeployError(
+            f"refused: code repository {plan.repo_id} of product {context.product_name} is not "
+            f"verified as the Git project its name claims (see its problems; a sync checks it "
+            "again), so no deploy key is handed to Argo CD for it"
+        )
 
 
 def deploy_application(operation: Operation) -> str:

@@ -10,6 +10,8 @@ operation steps all ask these functions.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,3 +164,84 @@ def is_own_code_project(product: Any, repo_name: str, project: GitProject) -> bo
     if row is None or row.name != f"repo-{project.id}":
         return False
     return row.git_project_id in (None, project.id)
+
+
+# ---- Which project a code repository is ------------------------------------------------------
+
+REPO_NAME = re.compile(r"^repo-(\d+)$")
+
+
+def code_repo_pid(name: str) -> int | None:
+    """The project id a code repository's name `repo-<id>` claims (None: not of that form)."""
+    match = REPO_NAME.match(name)
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class CodeRepoIdentity:
+    """Whether a code repository is the Git project its name claims.
+
+    `project_id` is set only when Git holds `<product>/<repoName>` with exactly the id of the
+    name `repo-<id>`; `problem` says why not otherwise.
+    """
+
+    project_id: int | None
+    problem: str = ""
+
+
+def verify_code_repos(
+    product_name: str, repos: Mapping[str, str], host: GitHost
+) -> dict[str, CodeRepoIdentity]:
+    """Check each code repository `name -> repoName` against the product group's projects.
+
+    The name `repo-<project id>` is what Vault paths, deploy-key titles and Argo CD secrets are
+    keyed by, tenant-wide. A file pushed to one product's `default.project` could otherwise
+    name another product's project id and so reach its deploy keys (#12). One listing of the
+    group answers every repository.
+    """
+    if not repos:
+        return {}
+    projects = {project.path.lower(): project for project in host.list_projects(product_name)}
+    return {
+        name: _identity(product_name, name, repo_name, projects)
+        for name, repo_name in repos.items()
+    }
+
+
+def _identity(
+    product_name: str, name: str, repo_name: str, projects: Mapping[str, GitProject]
+) -> CodeRepoIdentity:
+    rule = (
+        f"a code repository is named repo-<id of the Git project {product_name}/<repoName>>; "
+        "until it is, it gets no deploy key and changes no key"
+    )
+    claimed = code_repo_pid(name)
+    if claimed is None:
+        return CodeRepoIdentity(None, f"CodeRepo {name} is not named repo-<project id>: {rule}")
+    if repo_name == settings.NAUTES_DEFAULT_PROJECT or is_tenant_repository(
+        product_name, repo_name
+    ):
+        return CodeRepoIdentity(
+            None, f"CodeRepo {name}: a configuration repository is never a code repository"
+        )
+    project = projects.get(repo_name.lower())
+    if project is None:
+        return CodeRepoIdentity(
+            None,
+            f"CodeRepo {name} claims Git project {claimed}, but {product_name}/{repo_name} "
+            f"does not exist: {rule}",
+        )
+    if project.id != claimed:
+        return CodeRepoIdentity(
+            None,
+            f"CodeRepo {name} claims Git project {claimed}, but {product_name}/{repo_name} is "
+            f"project {project.id}: {rule}",
+        )
+    return CodeRepoIdentity(project.id)
+
+
+def is_verified_code_repo(name: str, git_project_id: int | None) -> bool:
+    """Whether an index row is a verified code repository: its `git_project_id` (set only from
+    the Git host's answer, at a save or a sync) is the id its name claims."""
+    claimed = code_repo_pid(name)
+    return claimed is not None and git_project_id == claimed

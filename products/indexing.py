@@ -40,18 +40,58 @@ def delete_row(product: Product, kind: str, name: str) -> None:
     MODEL_BY_KIND[kind].objects.filter(product=product, name=name).delete()
 
 
+def shadowed_code_repos(
+    resources: list[ParsedResource], preferred: set[str]
+) -> dict[str, tuple[str, str]]:
+    """CodeRepos that cannot be indexed because another one has the same `repoName` (one
+    repository, one row): name -> the message. Of several, a `preferred` one (verified in
+    Git) is kept, else the first file. Values are (path, message)."""
+    by_repo_name: dict[str, list[ParsedResource]] = {}
+    for resource in resources:
+        if resource.kind == "CodeRepo":
+            repo_name = index_fields("CodeRepo", resource.spec)["repo_name"]
+            by_repo_name.setdefault(repo_name, []).append(resource)
+    shadowed: dict[str, tuple[str, str]] = {}
+    for repo_name, group in by_repo_name.items():
+        kept = next((r for r in group if r.name in preferred), group[0])
+        for resource in group:
+            if resource.name not in (kept.name, *shadowed):
+                shadowed[resource.name] = (
+                    resource.path,
+                    f"CodeRepo {resource.name} is not indexed: repoName {repo_name!r} is "
+                    f"already CodeRepo {kept.name}'s ({kept.path})",
+                )
+    return shadowed
+
+
 @transaction.atomic
 def replace_index(
     product: Product,
     tree: ParsedTree,
     commit_sha: str,
     problems_by_resource: dict[tuple[str, str], list[str]],
+    preferred_code_repos: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """Make the product's rows equal to `tree` read at `commit_sha`.
 
-    Rows whose document did not change keep the commit they were last written in.
+    Rows whose document did not change keep the commit they were last written in. A CodeRepo
+    whose `repoName` another one has is left out, as a problem of the sync (see
+    `shadowed_code_repos`); a pushed file must never make the import fail.
     """
     keep: dict[str, set[str]] = {kind: set() for kind in MODEL_BY_KIND}
+    shadowed = shadowed_code_repos(tree.resources, set(preferred_code_repos))
+    sync_problems = tree.problems + [
+        {"path": path, "message": message} for path, message in shadowed.values()
+    ]
+    # Rows that leave, or whose repoName changes, go first: the new rows may take their names.
+    new_repo_names = {
+        r.name: index_fields("CodeRepo", r.spec)["repo_name"]
+        for r in tree.resources
+        if r.kind == "CodeRepo" and r.name not in shadowed
+    }
+    for row in CodeRepo.objects.filter(product=product).only("name", "repo_name"):
+        if new_repo_names.get(row.name) != row.repo_name:
+            row.delete()
     existing_rows = {
         kind: {row.name: row for row in model.objects.filter(product=product)}
         for kind, model in MODEL_BY_KIND.items()
@@ -59,6 +99,8 @@ def replace_index(
     for resource in tree.resources:
         if resource.name in keep[resource.kind]:
             continue  # a duplicate: upstream keeps the first file
+        if resource.kind == "CodeRepo" and resource.name in shadowed:
+            continue
         keep[resource.kind].add(resource.name)
         model = MODEL_BY_KIND[resource.kind]
         values = row_values(resource, resource.document)
@@ -74,7 +116,7 @@ def replace_index(
     for kind, model in MODEL_BY_KIND.items():
         model.objects.filter(product=product).exclude(name__in=keep[kind]).delete()
     Product.objects.filter(pk=product.pk).update(
-        commit_sha=commit_sha, synced_at=timezone.now(), sync_problems=tree.problems
+        commit_sha=commit_sha, synced_at=timezone.now(), sync_problems=sync_problems
     )
 
 

@@ -180,7 +180,7 @@ def index_product(operation: Operation) -> str:
     except IntegrityError as exc:
         raise Conflict(f"product {name} is being created by another request") from exc
     Operation.objects.filter(pk=operation.pk).update(product=product, product_name=product.name)
-    product_sync(product=product, repo=host.repository(project))
+    product_sync(product=product, repo=host.repository(project), host=host)
     return f"indexed {product.resource_name}"
 
 

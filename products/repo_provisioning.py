@@ -49,6 +49,7 @@ from nautes_portal.keys import (
     private_key_fingerprint,
     public_key_material,
 )
+from products.adoption import code_repo_pid, is_verified_code_repo
 from products.models import CodeRepo, CodeRepoBinding
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,6 @@ REFRESH_DENIED = "REFRESH_PERMISSIONS_ACCESS_DENIED"
 
 # A deploy key the portal manages: `repo-<pid>-<perm>`; other titles are never touched.
 _MANAGED_TITLE = re.compile(r"^(repo-\d+)-(readonly|readwrite)$")
-_REPO_ID = re.compile(r"^repo-(\d+)$")
 _LOCAL = "local backend: "
 
 
@@ -447,26 +447,22 @@ def plan_authorization(
     return AuthorizationPlan(enable=sorted(set(enable)), revoke=sorted(set(revoke)))
 
 
-def _repo_pid(name: str, git_project_id: int | None) -> int | None:
-    match = _REPO_ID.match(name)
-    if match:
-        return int(match.group(1))
-    return git_project_id
-
-
 def read_index(
     product: str, *, exclude: str | None = None
 ) -> tuple[list[RepoInfo], list[BindingInfo]]:
     """The product's code repositories and bindings from the index (not from Git).
 
-    `exclude` drops a repository being deleted, and the bindings that share it.
+    `exclude` drops a repository being deleted, and the bindings that share it. Only code
+    repositories Git confirmed as this product's own projects take part: an unverified
+    `repo-<id>` may name another product's project, whose keys a refresh must never touch (#12).
     """
     repos = []
     rows = CodeRepo.objects.filter(product__name=product).order_by("name")
     for name, project, git_project_id in rows.values_list("name", "project", "git_project_id"):
-        pid = _repo_pid(name, git_project_id)
-        if name == exclude or pid is None:
+        if name == exclude or not is_verified_code_repo(name, git_project_id):
             continue
+        pid = code_repo_pid(name)
+        assert pid is not None  # verified names are repo-<id>
         repos.append(RepoInfo(name=name, project_id=pid, project=project or ""))
     bindings = []
     binding_rows = CodeRepoBinding.objects.filter(product__name=product).order_by("name")
@@ -573,6 +569,13 @@ def delete_repo_secrets(operation: Operation) -> str:
         return _LOCAL + "no repository secrets are kept"
     store = secret_store()
     repo_id = operation.params["repo_id"]
+    project_id = operation.params.get("project_id")
+    if project_id is None or code_repo_pid(repo_id) != int(project_id):
+        # Vault keeps keys by `repo-<project id>` tenant-wide: only the repository's own.
+        raise RuleViolation(
+            f"refused: {repo_id} is not verified as the code repository of project "
+            f"{project_id}, so its secrets are not deleted"
+        )
     for kind in REPO_SECRET_KINDS:
         location = repo_secret_location(repo_id, kind)
         store.delete(engine=location.engine, path=location.path)

@@ -18,6 +18,7 @@ from django.db import OperationalError, connection, transaction
 
 from nautes_portal.audit import audit_record, yaml_diff
 from nautes_portal.errors import Conflict, NautesError, NotFound, RuleViolation
+from nautes_portal.integrations import git_host
 from nautes_portal.integrations.config_repo import (
     PORTAL_AUTHOR,
     Author,
@@ -29,11 +30,15 @@ from nautes_portal.integrations.config_repo import (
 from nautes_portal.limits import bounded_diff
 from products import rules
 from products.adoption import (
+    CodeRepoIdentity,
     check_code_project,
     claim_product_group,
+    code_repo_pid,
     is_own_code_project,
     is_tenant_repository,
+    is_verified_code_repo,
     refuse_tenant_group,
+    verify_code_repos,
 )
 from products.indexing import (
     complete_state,
@@ -590,6 +595,11 @@ def coderepo_delete(
         )
     project = host.get_project(product.name, repo_name)
     foreign = project is not None and not is_own_code_project(product, repo_name, project)
+    # Its keys and secrets are deleted only when Git confirms (now, or at the last save or
+    # sync) that `repo-<id>` is this product's own project: the name alone may be another's.
+    verified = (project is not None and not foreign) or is_verified_code_repo(
+        row.name, row.git_project_id
+    )
     outcome = resource_delete(
         product=product,
         kind="CodeRepo",
@@ -611,6 +621,17 @@ def coderepo_delete(
     if not hasattr(host, "ensure_deploy_key"):
         host.delete_project(product.name, repo_name)  # local backend: no keys or tokens
         return outcome
+    if not verified:
+        return SaveOutcome(
+            commit_sha=outcome.commit_sha,
+            path=outcome.path,
+            created=False,
+            warning=(
+                f"[warning] {row.name} is not verified as the Git project "
+                f"{product.name}/{repo_name}; only the manifest was removed, no deploy key or "
+                "secret was touched"
+            ),
+        )
     warning = _provision(
         "products.repo_provisioning.CODEREPO_DEPROVISION",
         target=repo_name,
@@ -620,7 +641,7 @@ def coderepo_delete(
             "product": product.name,
             "repo_name": repo_name,
             "repo_id": row.name,
-            "project_id": row.git_project_id,
+            "project_id": code_repo_pid(row.name),
         },
     )
     return SaveOutcome(
@@ -681,7 +702,6 @@ def product_save(
     group, imported unchanged).
     """
     from deployments.operations import operation_create, operation_run_inline
-    from nautes_portal.integrations import git_host
     from products.provisioning import PRODUCT_SAVE
 
     validate_product_name(name)
@@ -768,24 +788,38 @@ def import_until_settled(attempt: Callable[[], bool | None], *, what: str) -> bo
     raise Conflict(f"{what} keeps moving; sync again later")
 
 
-def product_sync(*, product: Product, repo: ConfigRepository, actor: Any = None) -> bool:
+def product_sync(
+    *, product: Product, repo: ConfigRepository, actor: Any = None, host: GitHost | None = None
+) -> bool:
     """Import `default.project` at HEAD into the index; return whether anything changed.
 
     Files that break a rule are indexed with the rule they break, never dropped. When the index
     moves while HEAD is being read (a save, or another sync), the import starts again from the
-    new HEAD instead of writing an older tree over a newer index.
+    new HEAD instead of writing an older tree over a newer index. Code repositories are checked
+    against the group's projects in Git (`host`, the configured one by default): only a
+    verified one gets its `git_project_id` (#12).
     """
+    git = host if host is not None else git_host()
     return import_until_settled(
-        lambda: _import_head(product, repo, actor), what=f"the index of product {product.name}"
+        lambda: _import_head(product, repo, actor, git), what=f"the index of product {product.name}"
     )
 
 
-def _import_head(product: Product, repo: ConfigRepository, actor: Any) -> bool | None:
-    """One import attempt: True/False as `product_sync`, None when the index moved meanwhile."""
+def _import_head(
+    product: Product, repo: ConfigRepository, actor: Any, host: GitHost
+) -> bool | None:
+    """One import attempt: True/False as `product_sync`, None when the index moved meanwhile.
+
+    An unchanged HEAD is imported again only while some code repository is unverified (a row
+    indexed before verification existed, or one whose project is missing or not its own), so
+    its verification follows Git without a new commit.
+    """
     head = repo.head()
     product.refresh_from_db(fields=["commit_sha"])
     previous = product.commit_sha
-    if head is None or head == previous:
+    if head is None:
+        return False
+    if head == previous and not _has_unverified_code_repos(product):
         return False
     tree = parse_tree(repo.read_tree(head))
     state = ProductState(product_name=product.name, product_id=product.resource_name)
@@ -801,6 +835,22 @@ def _import_head(product: Product, repo: ConfigRepository, actor: Any) -> bool |
     problems: dict[tuple[str, str], list[str]] = {}
     for problem in rules.check_global(state):
         problems.setdefault((problem.kind, problem.name), []).append(problem.message)
+    identities = verify_code_repos(
+        product.name,
+        {r.name: str(r.spec.get("repoName") or "") for r in state.of_kind("CodeRepo").values()},
+        host,
+    )
+    for name, identity in identities.items():
+        if identity.problem:
+            problems.setdefault(("CodeRepo", name), []).append(identity.problem)
+    verified = {name for name, identity in identities.items() if identity.project_id}
+    if head == previous:
+        with transaction.atomic():
+            if _lock_commit_sha(product) != previous:
+                return None
+            replace_index(product, tree, head, problems, verified)
+            _record_identities(product, identities)
+        return False
     message = f"imported {head[:8]}"
     if previous:
         authors: set[str] = set()
@@ -813,7 +863,8 @@ def _import_head(product: Product, repo: ConfigRepository, actor: Any) -> bool |
     with transaction.atomic():
         if _lock_commit_sha(product) != previous:
             return None
-        replace_index(product, tree, head, problems)
+        replace_index(product, tree, head, problems, verified)
+        _record_identities(product, identities)
         product.commit_sha = head
         audit_record(
             actor=actor,
@@ -827,6 +878,23 @@ def _import_head(product: Product, repo: ConfigRepository, actor: Any) -> bool |
             message=message,
         )
     return True
+
+
+def _has_unverified_code_repos(product: Product) -> bool:
+    return any(
+        not is_verified_code_repo(name, pid)
+        for name, pid in CodeRepo.objects.filter(product=product).values_list(
+            "name", "git_project_id"
+        )
+    )
+
+
+def _record_identities(product: Product, identities: dict[str, CodeRepoIdentity]) -> None:
+    """Store which code repositories Git confirmed (`git_project_id`), and forget the others'."""
+    for name, identity in identities.items():
+        CodeRepo.objects.filter(product=product, name=name).exclude(
+            git_project_id=identity.project_id
+        ).update(git_project_id=identity.project_id)
 
 
 def product_git_fields(group: Any, project: GitProject) -> dict[str, Any]:
@@ -854,5 +922,5 @@ def product_import(*, name: str, host: GitHost, actor: Any = None) -> Product:
     product, _ = Product.objects.update_or_create(
         name=name, defaults=product_git_fields(group, project)
     )
-    product_sync(product=product, repo=host.repository(project), actor=actor)
+    product_sync(product=product, repo=host.repository(project), actor=actor, host=host)
     return product

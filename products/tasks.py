@@ -20,7 +20,8 @@ SYNC_SCHEDULE_NAME = "nautes: sync configuration repositories"
 def sync_product(product_id: int) -> bool:
     """Import one product's `default.project` at HEAD; return whether the index changed."""
     product = Product.objects.get(pk=product_id)
-    return product_sync(product=product, repo=product_repository(product, git_host()))
+    host = git_host()
+    return product_sync(product=product, repo=product_repository(product, host), host=host)
 
 
 def sync_tenant() -> bool:
@@ -35,7 +36,9 @@ def sync_all() -> dict[str, int]:
     tenant_sync(repo=tenant_repository(host))
     for product in Product.objects.order_by("name"):
         try:
-            changed += product_sync(product=product, repo=product_repository(product, host))
+            changed += product_sync(
+                product=product, repo=product_repository(product, host), host=host
+            )
         except NautesError as exc:
             failed += 1
             logger.warning("sync of product %s failed: %s", product.name, exc.message)

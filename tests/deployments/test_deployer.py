@@ -65,10 +65,15 @@ def add_environment(product: Product, name: str, cluster: str) -> Environment:
     )
 
 
-def add_repo(product: Product, pid: int, repo_name: str, url: str = SSH_URL) -> CodeRepo:
+def add_repo(
+    product: Product, pid: int, repo_name: str, url: str = SSH_URL, *, verified: bool = True
+) -> CodeRepo:
+    """A code repository row; `verified` as a save or a sync leaves it when Git holds
+    `<product>/<repo_name>` with id `pid` (else as a sync leaves one that claims `pid`)."""
     return CodeRepo.objects.create(
         product=product,
         name=f"repo-{pid}",
+        git_project_id=pid if verified else None,
         repo_name=repo_name,
         path=f"code-repos/repo-{pid}/repo-{pid}.yaml",
         ssh_url=url,

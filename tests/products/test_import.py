@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,12 @@ def upstream_repository(root: Path) -> tuple[Any, dict[str, bytes], str]:
     host = LocalGitHost(root)
     group = host.ensure_group(path="nautes-labs", name="nautes-labs")
     project = host.ensure_project(namespace_path="nautes-labs", path="default.project")
+    # Its code repositories' projects exist with the ids their names claim (repo-34, repo-35),
+    # as the many projects upstream made before them left GitLab's id counter at 33.
+    (root / ".nautes-ids.json").write_text(json.dumps({"group": group.id, "project": 33}))
+    for path in ("api-server", "vault-proxy"):
+        host.ensure_project(namespace_path="nautes-labs", path=path)
+    assert host.get_project("nautes-labs", "vault-proxy").id == 35
     files = {
         str(path.relative_to(FIXTURE)): path.read_bytes().replace(
             b"product-12", f"product-{group.id}".encode()

@@ -16,12 +16,16 @@ from clusters.kubeconfig import decode_kubeconfig, normalize_kubeconfig
 from clusters.models import Cluster
 from clusters.services import cluster_check_start
 from nautes_portal.errors import RuleViolation
+from nautes_portal.integrations.config_repo import Author
+from nautes_portal.integrations.git_local import LocalGitHost
 from nautes_portal.integrations.kube import ClusterError, KubeClient, KubeconfigInvalid
-from products.models import CodeRepo, Project
+from products.models import CodeRepo, Product
 from products.repo_provisioning import DeployKeyInfo, plan_authorization, read_index
-from tests.api.helpers import kubeconfig
+from products.services import product_sync
+from tests.api.helpers import coderepo_body, kubeconfig
 from tests.deployments.test_deployer import (
     DEPLOY_KEY,
+    SSH_URL,
     add_environment,
     add_repo,
     add_runtime,
@@ -178,31 +182,141 @@ def test_an_update_of_api_server_without_a_kubeconfig_moves_where_the_token_goes
 
 
 # ---- Another product's repository id ----------------------------------------------------
-# Open (too wide for this review): a sync indexes such a file without any problem (checked by
-# hand: a CodeRepo `repo-<A's id>` pushed to B's default.project, with A's URL, syncs clean).
-# The fix belongs in indexing: `repo-<id>` must be the project `<product>/<repoName>` there.
-@pytest.mark.xfail(strict=True, reason="open: a CodeRepo may claim another product's project id")
+# A code repository is `repo-<id of its own Git project>`; Vault paths, deploy-key titles and
+# Argo CD secrets are keyed by that name tenant-wide. A file pushed to one product's
+# `default.project` may name another product's project id: the sync checks the claim against
+# the group's projects, and only a verified row gets keys (#12).
+
+API = "nautes.resource.nautes.io/v1alpha1"
+
+
+def _push(repo: Any, documents: dict[str, dict[str, Any]]) -> None:
+    repo.commit(
+        changes={path: yaml.safe_dump(doc).encode() for path, doc in documents.items()},
+        expected_parent=repo.head(),
+        message="pushed outside the portal",
+        author=Author(name="Mallory", email="mallory@example.com"),
+    )
+
+
+def _claim(product: Product, pid: int, repo_name: str, url: str) -> dict[str, dict[str, Any]]:
+    """A CodeRepo `repo-<pid>` named `repo_name`, and a runtime deploying from it."""
+    name = f"repo-{pid}"
+    return {
+        f"code-repos/{name}/{name}.yaml": {
+            "apiVersion": API,
+            "kind": "CodeRepo",
+            "metadata": {"name": name},
+            "spec": {
+                "codeRepoProvider": "gitlab",
+                "product": product.resource_name,
+                "project": "api-server",
+                "repoName": repo_name,
+                "url": url,
+                "deploymentRuntime": True,
+                "pipelineRuntime": False,
+                "webhook": {"events": ["push_events"]},
+            },
+        },
+        "runtimes/dr-steal.yaml": {
+            "apiVersion": API,
+            "kind": "DeploymentRuntime",
+            "metadata": {"name": "dr-steal"},
+            "spec": {
+                "product": product.resource_name,
+                "projectsRef": ["api-server"],
+                "manifestSource": {"codeRepo": name, "targetRevision": "HEAD", "path": "m"},
+                "destination": {"environment": "env-dev", "namespaces": ["dr-steal"]},
+            },
+        },
+    }
+
+
+def _ok(response: Any) -> Any:
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+@pytest.fixture
+def other_team(alice_api: APIClient, cluster_dev: FakeKubeServer, git_root: Any) -> Any:
+    """other-team made through the API (local Git), with env-dev on cluster-dev and a project;
+    returns its `default.project` repository."""
+    base = "/api/v1/products/other-team"
+    _ok(alice_api.post(base, {"git": {"gitlab": {"visibility": "private"}}}, format="json"))
+    env = {"cluster": "cluster-dev", "env_type": "development"}
+    _ok(alice_api.post(f"{base}/environments/env-dev", env, format="json"))
+    _ok(alice_api.post(f"{base}/projects/api-server", {"language": "Go"}, format="json"))
+    host = LocalGitHost(git_root)
+    return host.repository(host.get_project("other-team", "default.project"))
+
+
 def test_a_code_repo_named_after_another_products_project_gets_no_deploy_key(
-    secret_store: Any, cluster_dev: FakeKubeServer
+    secret_store: Any, cluster_dev: FakeKubeServer, other_team: Any
 ) -> None:
-    """Nothing ties a CodeRepo's `repo-<project id>` name to a project of its own group: a
-    file pushed to other-team's `default.project` may call itself `repo-34` (nautes-labs'
-    api-server) with nautes-labs' URL. Deploying other-team's runtime from it then copies
-    nautes-labs' read-only deploy key into an Argo CD repository Secret scoped to other-team's
-    AppProject, whose Application may render any path of nautes-labs' repository into
-    other-team's namespace."""
+    """other-team pushes `repo-34` (nautes-labs' api-server, its key in Vault) with
+    nautes-labs' URL, and a runtime deploying from it. The sync flags the claim; the deploy
+    hands nautes-labs' deploy key to nobody."""
     store_deploy_key(secret_store)
-    dr_dev_index()  # nautes-labs: repo-34, its deploy key in Vault; not deployed on cluster-dev
-    other = make_product("other-team", group_id=7)
-    add_environment(other, "env-dev", "cluster-dev")
-    Project.objects.create(product=other, name="api-server", path="projects/api-server")
-    add_repo(other, 34, "stolen")  # the index as a sync of the pushed file leaves it
-    add_runtime(other, "dr-steal", namespaces=["dr-steal"])
+    dr_dev_index()  # nautes-labs: repo-34 (verified), its deploy key in Vault
+    other = Product.objects.get(name="other-team")
+    _push(other_team, _claim(other, 34, "stolen", SSH_URL))
+    assert product_sync(product=other, repo=other_team) is True
+    stolen = CodeRepo.objects.get(product=other, name="repo-34")
+    assert stolen.git_project_id is None
+    assert any(
+        "claims Git project 34, but other-team/stolen does not exist" in p for p in stolen.problems
+    ), stolen.problems
     operation = deploy(other, "dr-steal")
     secret = cluster_dev.get(("", "secrets"), "argocd", "repo-34") or {"data": {}}
     data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
-    leaked = data.get("sshPrivateKey") == DEPLOY_KEY and data.get("project") == "product-7"
-    assert not leaked, f"nautes-labs' deploy key went to other-team ({operation.status})"
+    assert data.get("sshPrivateKey") != DEPLOY_KEY, "nautes-labs' deploy key went to other-team"
+    assert operation.status == "failed"
+    failed = operation.steps.get(status="failed")
+    assert "repo-34 of product other-team is not verified" in failed.error, failed.error
+
+
+def test_a_code_repo_of_its_own_project_is_verified_by_the_sync(
+    other_team: Any, alice_api: APIClient, git_root: Any
+) -> None:
+    """The same check passes what is true: a code repository saved through the API is
+    verified, and one pushed with its own project's id too. One naming its own project under
+    another project's id is flagged."""
+    other = Product.objects.get(name="other-team")
+    body = coderepo_body("shop", project="api-server")
+    _ok(alice_api.post("/api/v1/products/other-team/coderepos/shop", body, format="json"))
+    shop = CodeRepo.objects.get(product=other, repo_name="shop")
+    assert shop.name == f"repo-{shop.git_project_id}"
+    # A row indexed before verification existed is verified by the next sync, no commit needed.
+    CodeRepo.objects.filter(pk=shop.pk).update(git_project_id=None)
+    assert product_sync(product=other, repo=other_team) is False
+    shop.refresh_from_db()
+    assert shop.name == f"repo-{shop.git_project_id}" and shop.problems == []
+    # Another file claiming `shop`: not indexed (one repository, one row), the true one kept.
+    wrong = shop.git_project_id + 1000
+    _push(other_team, _claim(other, wrong, "shop", "git@example.com:x.git"))
+    assert product_sync(product=other, repo=other_team) is True
+    assert not CodeRepo.objects.filter(product=other, name=f"repo-{wrong}").exists()
+    other.refresh_from_db()
+    assert [p["message"] for p in other.sync_problems] == [
+        f"CodeRepo repo-{wrong} is not indexed: repoName 'shop' is already CodeRepo "
+        f"{shop.name}'s (code-repos/{shop.name}/{shop.name}.yaml)"
+    ]
+    shop.refresh_from_db()
+    assert shop.name == f"repo-{shop.git_project_id}"
+    # A project of the group (made in Git by a member) claimed under another id: flagged.
+    tools = LocalGitHost(git_root).ensure_project(
+        namespace_path="other-team", path="tools", name="tools", visibility="private"
+    )
+    documents = _claim(other, wrong, "tools", "git@example.com:x.git")
+    documents.pop("runtimes/dr-steal.yaml")
+    _push(other_team, documents)  # the same file, now naming `tools`
+    product_sync(product=other, repo=other_team)
+    row = CodeRepo.objects.get(product=other, name=f"repo-{wrong}")
+    assert row.git_project_id is None
+    assert any(
+        f"claims Git project {wrong}, but other-team/tools is project {tools.id}" in p
+        for p in row.problems
+    ), row.problems
 
 
 def _keys(pid: int, *extra: DeployKeyInfo) -> list[DeployKeyInfo]:
@@ -213,31 +327,18 @@ def _keys(pid: int, *extra: DeployKeyInfo) -> list[DeployKeyInfo]:
     return own + list(extra)
 
 
-@pytest.mark.xfail(strict=True, reason="open: a CodeRepo may claim another product's project id")
 def test_a_code_repo_named_after_another_products_project_changes_no_key_there() -> None:
-    """GitLab mode, same file: other-team's authorization refresh (any binding or code
-    repository save of other-team) takes `repo-3` for one of its own repositories, so it
-    enables other-team's read-write deploy key on nautes-labs' project 3 (push access) and
-    revokes the key nautes-labs shared there."""
+    """GitLab mode, the index as a sync leaves such a file: other-team's authorization refresh
+    leaves nautes-labs' project 3 alone (no push access for other-team's key, nautes-labs' key
+    not revoked); other-team's own repository 5 still takes part."""
     labs = make_product("nautes-labs", group_id=12)
     for pid, name in ((3, "api-server"), (4, "web")):
-        CodeRepo.objects.create(
-            product=labs,
-            name=f"repo-{pid}",
-            repo_name=name,
-            project="api-server",
-            path=f"code-repos/repo-{pid}/repo-{pid}.yaml",
-        )
+        add_repo(labs, pid, name)
     other = make_product("other-team", group_id=7)
-    for pid, name in ((3, "stolen"), (5, "shop")):  # repo-3: the pushed file, as synced
-        CodeRepo.objects.create(
-            product=other,
-            name=f"repo-{pid}",
-            repo_name=name,
-            project="shop",
-            path=f"code-repos/repo-{pid}/repo-{pid}.yaml",
-        )
+    add_repo(other, 3, "stolen", verified=False)  # the pushed file, as the sync leaves it
+    add_repo(other, 5, "shop")
     repos, bindings = read_index("other-team")
+    assert [repo.name for repo in repos] == ["repo-5"]
     enabled = {3: _keys(3, DeployKeyInfo(24, "repo-4-readwrite", True)), 5: _keys(5)}
     plan = plan_authorization(repos, bindings, enabled)
     touched = [entry for entry in plan.enable + plan.revoke if entry[0] == 3]
