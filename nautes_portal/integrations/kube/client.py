@@ -1,0 +1,285 @@
+"""`KubeClient`: the ClusterApi on one cluster (queries, and changes that honour an owner label)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import urllib3
+from kubernetes.client import Configuration
+from kubernetes.config import new_client_from_config_dict
+from kubernetes.config.config_exception import ConfigException
+
+# Tunables live on the package and are read at call time: one place to set them (tests too).
+from nautes_portal.integrations import kube as package
+from nautes_portal.integrations.kube.errors import ClusterConflict, ClusterError, KubeconfigInvalid
+from nautes_portal.integrations.kube.interface import ClusterApi, Obj
+from nautes_portal.integrations.kube.kubeconfig import (
+    _prepare_kubeconfig,
+    _ssl_context,
+    display_server,
+)
+from nautes_portal.integrations.kube.objects import (
+    _describe,
+    _desired,
+    _merged,
+    _path,
+    _refuse_grant,
+)
+from nautes_portal.integrations.kube.transport import RestTransport
+
+_MAX_ATTEMPTS = 3
+
+
+class KubeClient(RestTransport):
+    """ClusterApi on one cluster through the official client's REST layer."""
+
+    @classmethod
+    def from_kubeconfig(
+        cls, text: str, *, timeout: float = 10.0, context: str | None = None
+    ) -> KubeClient:
+        """A client for the kubeconfig's current (or given) context; raises KubeconfigInvalid."""
+        doc, context_name, tls = _prepare_kubeconfig(text, context)
+        configuration = Configuration()
+        # One quick retry of a refused connection; no read retries: a hung server costs one timeout.
+        configuration.retries = urllib3.Retry(total=1, connect=1, read=0, redirect=0, status=0)
+        try:
+            api = new_client_from_config_dict(
+                doc,
+                context=context_name,
+                persist_config=False,
+                client_configuration=configuration,
+            )
+        except (ConfigException, ValueError, TypeError, KeyError, AttributeError):
+            raise KubeconfigInvalid(
+                "The kubeconfig cannot be used (incomplete or malformed)."
+            ) from None
+        if api.configuration.host.startswith("https://"):
+            context_ = _ssl_context(tls, verify=api.configuration.verify_ssl)
+            api.rest_client.pool_manager.connection_pool_kw["ssl_context"] = context_
+        return cls(api, server=display_server(api.configuration.host), timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"KubeClient(server={self.server!r})"
+
+    def __enter__(self) -> KubeClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- Queries -------------------------------------------------------------
+    def version(self) -> str:
+        """The cluster's Kubernetes version (`gitVersion`, e.g. `v1.27.4+k3s1`)."""
+        return str(self._call("GET", "/version", action="read the version")[1]["gitVersion"])
+
+    def can_i(
+        self, verb: str, resource: str, group: str = "", namespace: str | None = None
+    ) -> bool:
+        """Whether the kubeconfig's user may `verb` `resource` (`plural` or `plural/subresource`)
+        of `group`, in `namespace` or cluster-wide: a SelfSubjectAccessReview."""
+        resource, _, subresource = resource.partition("/")
+        attributes = {"verb": verb, "resource": resource, "group": group}
+        if subresource:
+            attributes["subresource"] = subresource
+        if namespace:
+            attributes["namespace"] = namespace
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        path = _path("authorization.k8s.io", "v1", "selfsubjectaccessreviews", None)
+        answer = self._call("POST", path, body=review, action="check permissions")[1]
+        return bool((answer.get("status") or {}).get("allowed"))
+
+    def crd_exists(self, name: str) -> bool:
+        """Whether the CustomResourceDefinition `name` (e.g. `applications.argoproj.io`) exists."""
+        return (
+            self.get_object("apiextensions.k8s.io", "v1", "customresourcedefinitions", None, name)
+            is not None
+        )
+
+    def namespace_exists(self, name: str) -> bool:
+        """Whether the namespace exists (in any phase)."""
+        return self.get_object("", "v1", "namespaces", None, name) is not None
+
+    def namespace_owned_or_absent(self, name: str, *, owner_label: tuple[str, str]) -> bool:
+        """Whether the namespace exists; ClusterConflict when it does without `owner_label`."""
+        current = self.get_object("", "v1", "namespaces", None, name)
+        if current is None:
+            return False
+        self._check_owner(current, owner_label, _describe("namespaces", None, name))
+        return True
+
+    def get_object(
+        self, group: str, version: str, plural: str, namespace: str | None, name: str
+    ) -> Obj | None:
+        """The object, or None when absent."""
+        path = _path(group, version, plural, namespace, name)
+        status, obj = self._call("GET", path, accept=(404,), action=f"read {plural} {name}")
+        return None if status == 404 else obj
+
+    def list_objects(
+        self, group: str, version: str, plural: str, namespace: str | None, label_selector: str = ""
+    ) -> list[Obj]:
+        """Every object of a type (in a namespace, or cluster-wide) matching the selector."""
+        path = _path(group, version, plural, namespace)
+        query: dict[str, str] = {"limit": str(package._PAGE_SIZE)}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        items: list[Obj] = []
+        while True:
+            answer = self._call("GET", path, query=query, action=f"list {plural}")[1]
+            # List items of built-in types come without apiVersion/kind: restore them.
+            kind = str(answer.get("kind", "")).removesuffix("List")
+            for item in answer.get("items") or []:
+                item.setdefault("apiVersion", answer.get("apiVersion"))
+                item.setdefault("kind", kind)
+                items.append(item)
+            token = (answer.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            query["continue"] = token
+
+    def read_secret_data(self, namespace: str, name: str) -> dict[str, str] | None:
+        """A Secret's data, base64-decoded as UTF-8 text; None when the Secret is absent."""
+        secret = self.get_object("", "v1", "secrets", namespace, name)
+        if secret is None:
+            return None
+        data = secret.get("data") or {}
+        try:
+            return {
+                k: base64.b64decode(v).decode("utf-8", errors="replace") for k, v in data.items()
+            }
+        except (binascii.Error, ValueError):
+            raise ClusterError(
+                f"Secret {namespace}/{name} on {self.server} holds data that is not base64.",
+                retryable=False,
+            ) from None
+
+    # -- Changes -------------------------------------------------------------
+    def ensure_namespace(
+        self, name: str, labels: dict[str, str], *, owner_label: tuple[str, str] | None = None
+    ) -> Obj:
+        """Create the namespace or add the labels; refuse a namespace not carrying `owner_label`."""
+        body = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": name, "labels": labels},
+        }
+        return self._ensure("", "v1", "namespaces", None, body, owner_label)
+
+    def delete_namespace(self, name: str, *, owner_label: tuple[str, str]) -> bool:
+        """Delete the namespace (and so its content) if the portal owns it; False when absent."""
+        return self.delete_object("", "v1", "namespaces", None, name, owner_label=owner_label)
+
+    def ensure_object(
+        self,
+        group: str,
+        version: str,
+        plural: str,
+        namespace: str | None,
+        body: Obj,
+        *,
+        owner_label: tuple[str, str],
+    ) -> Obj:
+        """Create or update an object the portal owns; return it as stored.
+
+        `owner_label` is added to the labels. An existing object must carry it, else
+        ClusterConflict. On update the labels and annotations of `body` are merged in, the other
+        top-level fields of `body` (spec, data, subjects...) replace the stored ones, and the rest
+        (status, fields set by others) is kept. Nothing is written when nothing would change.
+        """
+        return self._ensure(group, version, plural, namespace, body, owner_label)
+
+    def delete_object(
+        self,
+        group: str,
+        version: str,
+        plural: str,
+        namespace: str | None,
+        name: str,
+        *,
+        owner_label: tuple[str, str],
+    ) -> bool:
+        """Delete an object the portal owns; False when it is already gone."""
+        path = _path(group, version, plural, namespace, name)
+        what = _describe(plural, namespace, name)
+        status, current = self._call("GET", path, accept=(404,), action=f"read {what}")
+        if status == 404:
+            return False
+        self._check_owner(current, owner_label, what)
+        # The uid precondition keeps us from deleting an object someone recreated meanwhile.
+        options = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": "Background",
+            "preconditions": {"uid": current["metadata"].get("uid")},
+        }
+        status, _ = self._call("DELETE", path, body=options, accept=(404,), action=f"delete {what}")
+        return status != 404
+
+    def _ensure(
+        self,
+        group: str,
+        version: str,
+        plural: str,
+        namespace: str | None,
+        body: Obj,
+        owner_label: tuple[str, str] | None,
+    ) -> Obj:
+        _refuse_grant(group, plural, body)
+        desired = _desired(body, namespace, owner_label, secret=(group, plural) == ("", "secrets"))
+        name = desired["metadata"]["name"]
+        path = _path(group, version, plural, namespace, name)
+        what = _describe(plural, namespace, name)
+        for _attempt in range(_MAX_ATTEMPTS):
+            status, current = self._call("GET", path, accept=(404,), action=f"read {what}")
+            if status == 404:
+                status, created = self._call(
+                    "POST",
+                    _path(group, version, plural, namespace),
+                    body=desired,
+                    accept=(409,),
+                    action=f"create {what}",
+                )
+                if status != 409:
+                    return created
+                continue  # created concurrently (or still terminating): look again
+            self._check_owner(current, owner_label, what)
+            if current["metadata"].get("deletionTimestamp"):
+                raise ClusterConflict(
+                    f"{what} on {self.server} is being deleted; try again once it is gone.",
+                    reason="RESOURCE_TERMINATING",
+                    retryable=True,
+                )
+            updated = _merged(current, desired)
+            if updated == current:
+                return current
+            status, result = self._call(
+                "PUT", path, body=updated, accept=(409,), action=f"update {what}"
+            )
+            if status != 409:
+                return result
+        raise ClusterConflict(
+            f"{what} on {self.server} kept changing while the portal updated it; try again.",
+            reason="CLUSTER_CONFLICT",
+            retryable=True,
+        )
+
+    def _check_owner(self, current: Obj, owner_label: tuple[str, str] | None, what: str) -> None:
+        if owner_label is None:
+            return
+        key, value = owner_label
+        found = ((current.get("metadata") or {}).get("labels") or {}).get(key)
+        if found != value:
+            owner = f"it belongs to {found}" if found else f"it has no label {key}"
+            raise ClusterConflict(
+                f"{what} already exists on {self.server} and is not managed by the portal for "
+                f"{value} ({owner}); rename or remove it by hand."
+            )
+
+
+# Static check that KubeClient satisfies the protocol.
+_PROTOCOL_CHECK: type[ClusterApi] = KubeClient
