@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 
 from nautes_portal.errors import RuleViolation
 from nautes_portal.limits import InputRefused, load_yaml_bounded
+from nautes_portal.ui.forms import AccessibleForm
 from products import rules, services
 from products.api import codecs
 from products.api import serializers as bodies
@@ -28,39 +29,6 @@ from products.manifests import build_document, dump_yaml, kustomization, resourc
 from products.state import ProductState, Resource
 
 NAME_HELP = "Lowercase letters, digits and '-', starting and ending with a letter or digit."
-
-
-# ---- Accessible forms ---------------------------------------------------------------------
-
-
-class AccessibleForm(forms.Form):
-    """Link each input to its help text and errors (`aria-describedby`), mark invalid inputs.
-
-    Templates render fields with `products/_field.html`, which gives the help text the id
-    `<auto_id>_help` and the errors the id `<auto_id>_error`.
-    """
-
-    template_field = "products/_field.html"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._describe()
-
-    def _describe(self) -> None:
-        for name, form_field in self.fields.items():
-            bound = self[name]
-            ids = []
-            if form_field.help_text:
-                ids.append(f"{bound.auto_id}_help")
-            if self.is_bound and self._errors is not None and name in self._errors:
-                ids.append(f"{bound.auto_id}_error")
-                form_field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                form_field.widget.attrs["aria-describedby"] = " ".join(ids)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self._describe()
 
 
 def split_list(text: str) -> list[str]:
@@ -604,24 +572,6 @@ class ProductSettingsForm(ProductForm):
         self.fields["name"].disabled = True
         self.fields["name"].help_text = "The group path cannot change."
         self._describe()
-
-
-class DeleteConfirmForm(AccessibleForm):
-    """Typing the name confirms a destructive action (and keeps a stray click harmless)."""
-
-    confirm = forms.CharField(label="Type the name to confirm", max_length=255)
-
-    def __init__(self, *args: Any, expected: str, **kwargs: Any) -> None:
-        self.expected = expected
-        super().__init__(*args, **kwargs)
-
-    def clean_confirm(self) -> str:
-        value = self.cleaned_data["confirm"].strip()
-        if value != self.expected:
-            raise forms.ValidationError(
-                "Type %(name)s exactly.", code="mismatch", params={"name": self.expected}
-            )
-        return value
 
 
 # ---- The product setup wizard --------------------------------------------------------------

@@ -16,9 +16,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
 from django.db import DatabaseError
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError, RuleViolation
 from nautes_portal.integrations import git_host
-from nautes_portal.paging import page_size
+from nautes_portal.ui.diffs import diff_lines
+from nautes_portal.ui.forms import DeleteConfirmForm
+from nautes_portal.ui.htmx import htmx_partial
+from nautes_portal.ui.paging import paginate
 from products import services
 from products.api import codecs
 from products.filters import FILTERS, ProductFilter
@@ -38,7 +40,6 @@ from products.forms import (
     STEP_NAMES,
     WIZARD_STEPS,
     Choices,
-    DeleteConfirmForm,
     Draft,
     KindUi,
     ProductForm,
@@ -73,12 +74,6 @@ WIZARD_RESULT_KEY = "product_wizard_result"
 # ---- Helpers ---------------------------------------------------------------------------------
 
 
-def htmx_partial(request: HttpRequest) -> bool:
-    """An htmx request for a fragment (not a boosted page load)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted
-
-
 def visible_product(request: HttpRequest, name: str) -> Product:
     """The product, or 404 when it does not exist or the user may not read it."""
     product = permissions.visible_product(request.user, name)
@@ -92,11 +87,6 @@ def kind_ui(collection: str) -> KindUi:
     if ui is None:
         raise Http404("No such kind of resource.")
     return ui
-
-
-def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Page:
-    """One page of `queryset`: a COUNT and a LIMIT/OFFSET query, whatever the table size."""
-    return Paginator(queryset, page_size(request)).get_page(request.GET.get("page"))
 
 
 def cell(value: Any) -> str:
@@ -128,24 +118,6 @@ def row_cells(ui: KindUi, row: ProductResource, names: dict[str, str]) -> list[s
         value = getattr(row, attr)
         cells.append(cell(names.get(value, value) if attr in REPO_ID_COLUMNS else value))
     return cells
-
-
-def diff_lines(text: str) -> list[tuple[str, str]]:
-    """A unified diff as (css class, line) pairs for `products/_diff.html`."""
-    lines = []
-    for line in text.splitlines():
-        if line.startswith(("+++", "---", "diff --git", "index ", "new file", "deleted file")):
-            css = "meta"
-        elif line.startswith("@@"):
-            css = "hunk"
-        elif line.startswith("+"):
-            css = "add"
-        elif line.startswith("-"):
-            css = "del"
-        else:
-            css = "ctx"
-        lines.append((css, line))
-    return lines
 
 
 def health_summary(product_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
