@@ -47,7 +47,7 @@ from nautes_portal.ui.diffs import diff_lines
 from nautes_portal.ui.forms import DeleteConfirmForm
 from nautes_portal.ui.htmx import htmx_partial
 from nautes_portal.ui.paging import paginate
-from products.manifests import dump_yaml
+from nautes_portal.yaml_io import dump_yaml
 
 BASICS_KEYS = (
     "api_server",

@@ -20,12 +20,13 @@ from django.db.models import QuerySet
 from nautes_portal.errors import RuleViolation
 from nautes_portal.limits import InputRefused, load_yaml_bounded
 from nautes_portal.ui.forms import AccessibleForm
+from nautes_portal.yaml_io import dump_yaml
 from products import rules, services
 from products.api import codecs
 from products.api import serializers as bodies
 from products.api.views import KIND_APIS, KindApi
 from products.indexing import complete_state
-from products.manifests import build_document, dump_yaml, kustomization, resource_path
+from products.manifests import build_document, kustomization, resource_path
 from products.state import ProductState, Resource
 
 NAME_HELP = "Lowercase letters, digits and '-', starting and ending with a letter or digit."

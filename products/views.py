@@ -30,6 +30,7 @@ from nautes_portal.ui.diffs import diff_lines
 from nautes_portal.ui.forms import DeleteConfirmForm
 from nautes_portal.ui.htmx import htmx_partial
 from nautes_portal.ui.paging import paginate
+from nautes_portal.yaml_io import ManifestError, dump_yaml, load_yaml
 from products import services
 from products.api import codecs
 from products.filters import FILTERS, ProductFilter
@@ -49,13 +50,7 @@ from products.forms import (
     suitable_cluster_rows,
     suitable_clusters,
 )
-from products.manifests import (
-    ManifestError,
-    build_document,
-    dump_yaml,
-    is_layout_path,
-    load_yaml,
-)
+from products.manifests import build_document, is_layout_path
 from products.models import (
     MODEL_BY_KIND,
     CodeRepo,
