@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def diff_lines(text: str) -> list[tuple[str, str]]:
-    """A unified diff as (css class, line) pairs for `products/_diff.html`."""
+    """A unified diff as (css class, line) pairs for `components/_diff.html`."""
     lines = []
     for line in text.splitlines():
         if line.startswith(("+++", "---", "diff --git", "index ", "new file", "deleted file")):

@@ -10,11 +10,11 @@ from django import forms
 class AccessibleForm(forms.Form):
     """Link each input to its help text and errors (`aria-describedby`), mark invalid inputs.
 
-    Templates render fields with `products/_field.html`, which gives the help text the id
+    Templates render fields with `components/_field.html`, which gives the help text the id
     `<auto_id>_help` and the errors the id `<auto_id>_error`.
     """
 
-    template_field = "products/_field.html"
+    template_field = "components/_field.html"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
