@@ -83,7 +83,8 @@ def product_with(user: object, name: str, count: int, environments: int | None =
     from clusters.models import Cluster
     from nautes_portal.integrations import git_host
     from nautes_portal.integrations.config_repo import Author
-    from products.manifests import KUSTOMIZATION_PATH, build_document, dump_yaml, kustomization
+    from nautes_portal.yaml_io import dump_yaml
+    from products.manifests import KUSTOMIZATION_PATH, build_document, kustomization
     from products.services import product_repository, product_save, product_sync
 
     product, _ = product_save(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from clusters.models import Cluster, TenantMembership, TenantRepository
-from products.admin import ReadOnlyIndexAdmin
+from nautes_portal.admin import ReadOnlyIndexAdmin
 
 
 @admin.register(Cluster)

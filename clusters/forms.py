@@ -25,7 +25,7 @@ from clusters import catalogue
 from clusters.kubeconfig import MAX_KUBECONFIG_BYTES
 from clusters.models import Cluster
 from nautes_portal.limits import InputRefused, load_yaml_bounded
-from products.forms import AccessibleForm
+from nautes_portal.ui.forms import AccessibleForm
 
 # ---- Filters -----------------------------------------------------------------------------------
 

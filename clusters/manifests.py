@@ -18,6 +18,7 @@ import yaml
 from clusters import catalogue
 from nautes_portal.errors import RuleViolation
 from nautes_portal.limits import load_yaml_bounded
+from nautes_portal.yaml_io import dump_yaml
 
 API_VERSION = "nautes.resource.nautes.io/v1alpha1"
 API_GROUP = "nautes.resource.nautes.io"
@@ -32,11 +33,6 @@ _ALWAYS = ("apiServer", "clusterType", "clusterKind", "usage")
 _OMIT_EMPTY = ("hostCluster", "primaryDomain", "workerType")
 _MAPS = ("reservedNamespacesAllowedProducts", "productAllowedClusterResources")
 _KNOWN_SPEC_KEYS = frozenset({*_ALWAYS, *_OMIT_EMPTY, *_MAPS, "componentsList"})
-
-
-def dump_yaml(doc: Mapping[str, Any]) -> bytes:
-    """Render a document the way upstream does (alphabetical keys, block style)."""
-    return yaml.safe_dump(dict(doc), sort_keys=True, default_flow_style=False).encode("utf-8")
 
 
 def cluster_path(name: str) -> str:

@@ -35,7 +35,7 @@ from nautes_portal.errors import NotFound
 from nautes_portal.integrations import tenant_repo_path
 from nautes_portal.integrations.config_repo import CommitConflict, ConfigRepository, GitHost
 from nautes_portal.integrations.vault import SecretStore, cluster_kubeconfig_location
-from products.manifests import ManifestError, dump_yaml, load_yaml
+from nautes_portal.yaml_io import ManifestError, dump_yaml, load_yaml
 from products.models import Environment
 from products.services import (
     SaveOutcome,

@@ -43,9 +43,11 @@ from nautes_portal.audit import yaml_diff
 from nautes_portal.errors import NautesError, RuleViolation
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.vault import cluster_kubeconfig_location, secret_store
-from products.forms import DeleteConfirmForm
-from products.manifests import dump_yaml
-from products.views import diff_lines, htmx_partial, paginate
+from nautes_portal.ui.diffs import diff_lines
+from nautes_portal.ui.forms import DeleteConfirmForm
+from nautes_portal.ui.htmx import htmx_partial
+from nautes_portal.ui.paging import paginate
+from nautes_portal.yaml_io import dump_yaml
 
 BASICS_KEYS = (
     "api_server",

@@ -32,9 +32,9 @@ from deployments.status import explain
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError
 from nautes_portal.links import LinkPattern
-from nautes_portal.paging import page_size
+from nautes_portal.ui.paging import page_size
 from products.models import DeploymentRuntime, Product
-from products.views import visible_product
+from products.views.common import visible_product
 
 POLL = "every 10s"
 

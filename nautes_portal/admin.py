@@ -1,9 +1,26 @@
+"""Admin of the core's tables, and the read-only base every index table's admin uses."""
+
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from nautes_portal.models import ApiToken, AuditEvent
-from products.admin import ReadOnlyIndexAdmin
+
+
+class ReadOnlyIndexAdmin(admin.ModelAdmin):
+    """Rows mirror Git; change them through the API or the UI so that a commit is made."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(AuditEvent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from nautes_portal.api_audit import AuditListView
+from nautes_portal.api.audit import AuditListView
 
 urlpatterns = [
     path("", include("clusters.api.urls")),

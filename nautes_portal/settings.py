@@ -193,14 +193,14 @@ if NAUTES_HTTPS:
 # ---- REST API --------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "nautes_portal.api_auth.BearerTokenAuthentication",
+        "nautes_portal.api.auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Body size and nesting limits (#12): DRF skips Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
     "DEFAULT_PARSER_CLASSES": ["nautes_portal.limits.BoundedJSONParser"],
-    "EXCEPTION_HANDLER": "nautes_portal.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "nautes_portal.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -8,7 +8,7 @@ from django.urls import include, path
 from clusters.views import cluster_list
 from deployments.views import operation_detail, operation_list, operation_retry_view
 from nautes_portal.views import PortalLoginView, audit_list
-from products.views import home, product_detail
+from products.views.pages import home, product_detail
 
 urlpatterns = [
     path("", home, name="home"),

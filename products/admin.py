@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.http import HttpRequest
 
+from nautes_portal.admin import ReadOnlyIndexAdmin
 from products.models import (
     CodeRepo,
     CodeRepoBinding,
@@ -17,19 +16,6 @@ from products.models import (
     Project,
     ProjectPipelineRuntime,
 )
-
-
-class ReadOnlyIndexAdmin(admin.ModelAdmin):
-    """Rows mirror Git; change them through the API or the UI so that a commit is made."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class MembershipInline(admin.TabularInline):

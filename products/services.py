@@ -28,6 +28,7 @@ from nautes_portal.integrations.config_repo import (
     GitProject,
 )
 from nautes_portal.limits import bounded_diff
+from nautes_portal.yaml_io import dump_yaml
 from products import rules
 from products.adoption import (
     CodeRepoIdentity,
@@ -50,7 +51,6 @@ from products.indexing import (
 from products.manifests import (
     KUSTOMIZATION_PATH,
     build_document,
-    dump_yaml,
     kustomization,
     parse_tree,
     resource_path,

@@ -11,17 +11,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clusters import services
+from clusters.api.replies import ClusterReply
 from clusters.kubeconfig import MAX_KUBECONFIG_BYTES
 from clusters.manifests import cluster_reply
 from clusters.models import Cluster, ClusterHealth
 from nautes_portal import permissions
-from nautes_portal.api_common import Selector, apply_field_selector
+from nautes_portal.api.query import Selector, apply_field_selector
+from nautes_portal.api.replies import ERRORS, FIELD_SELECTOR, SKIP_CHECK, MessageReply, items_of
 from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.vault import secret_store
 from nautes_portal.limits import LABEL_MAX, NAME_MAX, check_lengths
-from products.api import replies
-from products.api.views import ERRORS, FIELD_SELECTOR, SKIP_CHECK, MessageReply
 
 CLUSTER_SELECTORS = {
     "cluster_name": Selector(lambda r: r["name"], exact=False),
@@ -55,7 +55,7 @@ class ClusterListView(APIView):
     @extend_schema(
         operation_id="Cluster_ListClusters",
         parameters=[FIELD_SELECTOR],
-        responses={200: replies.items_of(replies.ClusterReply), **ERRORS},
+        responses={200: items_of(ClusterReply), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         _require_view(request)
@@ -65,9 +65,7 @@ class ClusterListView(APIView):
 
 
 class ClusterDetailView(APIView):
-    @extend_schema(
-        operation_id="Cluster_GetCluster", responses={200: replies.ClusterReply, **ERRORS}
-    )
+    @extend_schema(operation_id="Cluster_GetCluster", responses={200: ClusterReply, **ERRORS})
     def get(self, request: Request, cluster_name: str) -> Response:
         _require_view(request)
         cluster = Cluster.objects.filter(name=cluster_name).first()

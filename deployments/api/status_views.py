@@ -24,8 +24,9 @@ from deployments.selectors import RuntimeView, runtime_statuses, runtime_view
 from deployments.services import runtime_reapply, runtime_sync_now
 from deployments.status import explain
 from nautes_portal import permissions
+from nautes_portal.api.replies import ErrorReply
 from nautes_portal.errors import NotFound, PermissionDenied
-from products.api.views import ErrorReply, visible_product
+from products.api.views import visible_product
 from products.models import DeploymentRuntime, Product
 
 ERRORS = {code: OpenApiResponse(ErrorReply) for code in (401, 403, 404, 409)}

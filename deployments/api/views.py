@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 from deployments.models import Operation, OperationStep
 from deployments.operations import operation_retry
 from nautes_portal import permissions
+from nautes_portal.api.replies import ERRORS
 from nautes_portal.errors import NotFound, PermissionDenied
-from products.api.views import ERRORS
 
 
 class OperationStepSerializer(serializers.ModelSerializer):

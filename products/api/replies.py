@@ -107,33 +107,3 @@ class ProjectPipelineRuntimeReply(serializers.Serializer):
     additional_resources = serializers.DictField(allow_null=True)
     account = serializers.CharField(allow_blank=True)
     hooks = serializers.DictField()
-
-
-class _Component(serializers.Serializer):
-    name = serializers.CharField()
-    namespace = serializers.CharField()
-    additions = serializers.DictField(child=serializers.CharField())
-
-
-class ClusterReply(serializers.Serializer):
-    name = serializers.CharField()
-    cluster_kind = serializers.CharField()
-    cluster_type = serializers.CharField()
-    usage = serializers.CharField()
-    host_cluster = serializers.CharField(allow_blank=True)
-    primary_domain = serializers.CharField(allow_blank=True)
-    worker_type = serializers.CharField(allow_blank=True)
-    api_server = serializers.CharField()
-    components_list = serializers.DictField(child=_Component(allow_null=True))
-    reserved_namespaces_allowed_products = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField())
-    )
-    product_allowed_cluster_resources = serializers.DictField(
-        child=serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
-    )
-
-
-def items_of(serializer: type[serializers.Serializer]) -> serializers.Serializer:
-    """The upstream list shape: `{"items": [...]}`."""
-    name = serializer.__name__.replace("Reply", "ListReply")
-    return type(name, (serializers.Serializer,), {"items": serializer(many=True)})()

@@ -10,19 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    inline_serializer,
-)
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nautes_portal import permissions
-from nautes_portal.api_common import Selector, apply_field_selector, insecure_skip_check
+from nautes_portal.api.query import Selector, apply_field_selector, insecure_skip_check
+from nautes_portal.api.replies import ERRORS, FIELD_SELECTOR, SKIP_CHECK, MessageReply, items_of
 from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
 from nautes_portal.integrations import git_host
 from products import services
@@ -38,24 +34,6 @@ from products.models import (
     Project,
     ProjectPipelineRuntime,
 )
-
-MessageReply = inline_serializer("MessageReply", {"message": serializers.CharField()})
-ErrorReply = inline_serializer(
-    "ErrorReply",
-    {
-        "code": serializers.IntegerField(),
-        "reason": serializers.CharField(),
-        "message": serializers.CharField(),
-        "metadata": serializers.DictField(),
-    },
-)
-FIELD_SELECTOR = OpenApiParameter(
-    "field_selector", str, description="Comma-separated `field=value` or `field!=value` filters."
-)
-SKIP_CHECK = OpenApiParameter(
-    "insecure_skip_check", bool, description="Skip the product-wide (global) validation."
-)
-ERRORS = {code: OpenApiResponse(ErrorReply) for code in (400, 401, 403, 404, 409, 502, 503)}
 
 
 def visible_product(request: Request, name: str) -> Product:
@@ -88,7 +66,7 @@ class ProductListView(APIView):
     @extend_schema(
         operation_id="Product_ListProducts",
         parameters=[FIELD_SELECTOR],
-        responses={200: replies.items_of(replies.ProductReply), **ERRORS},
+        responses={200: items_of(replies.ProductReply), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         columns = ("name", "display_name", "visibility", "description")
@@ -407,7 +385,7 @@ def views_for(collection: str) -> tuple[type[APIView], type[APIView]]:
             "get": extend_schema(
                 operation_id=stem % "List" + "s",
                 parameters=[FIELD_SELECTOR],
-                responses={200: replies.items_of(api.reply), **ERRORS},
+                responses={200: items_of(api.reply), **ERRORS},
             )(list_get),
         },
     )

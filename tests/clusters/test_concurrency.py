@@ -22,7 +22,7 @@ from clusters.services import cluster_save, tenant_repository, tenant_sync
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations.config_repo import Author
 from nautes_portal.integrations.git_local import LocalGitHost
-from products.manifests import dump_yaml
+from nautes_portal.yaml_io import dump_yaml
 from tests.api.helpers import DEPLOYMENT_WORKER, kubeconfig
 from tests.products.test_concurrency import in_thread, wait_until_it_waits_for_a_lock
 

@@ -21,6 +21,7 @@ from clusters.manifests import (
 )
 from clusters.rules import cluster_input_from_request
 from nautes_portal.errors import RuleViolation
+from nautes_portal.yaml_io import dump_yaml
 from tests.clusters.test_rules import EXAMPLES, HOST_BODY, VIRTUAL_PIPELINE_BODY
 from tests.crd import validate_against_crd
 
@@ -89,6 +90,18 @@ def test_yaml_keys_are_sorted_like_upstream() -> None:
     assert spec_keys[0] == "apiServer"
     assert spec_keys == sorted(spec_keys)
     assert "kubeconfig" not in text
+
+
+def test_the_previewed_cluster_file_is_the_committed_one() -> None:
+    """The registration wizard previews `cluster_manifest_yaml`; `cluster_save` commits
+    `dump_yaml(cluster_manifest(...))`: one renderer, so an empty string is `""` (as go-yaml
+    writes it) and non-ASCII text stays readable in both."""
+    spec = example_spec("cluster-host")
+    spec["componentsList"]["gateway"]["additions"].update({"note": "", "owner": "équipe"})
+    data = cluster_manifest_yaml("cluster-host", spec)
+    assert data == dump_yaml(cluster_manifest("cluster-host", spec))
+    assert 'note: ""' in data.decode()
+    assert "owner: équipe" in data.decode()
 
 
 def test_omitempty_fields_are_left_out() -> None:

@@ -265,7 +265,8 @@ def wait_until_it_waits_for_a_lock(outcome: dict[str, Any]) -> None:
 def external_commit(host: LocalGitHost, env_type: str) -> str:
     """A push to busy/default.project from outside the portal: env-a's envType changes."""
     from nautes_portal.integrations.config_repo import Author
-    from products.manifests import build_document, dump_yaml
+    from nautes_portal.yaml_io import dump_yaml
+    from products.manifests import build_document
 
     repo = host.repository(host.get_project("busy", "default.project"))
     spec = {"cluster": "cluster-a", "envType": env_type, "product": "product-busy"}

@@ -12,8 +12,9 @@ import yaml
 from clusters.models import Cluster
 from nautes_portal.integrations.config_repo import Author
 from nautes_portal.integrations.git_local import LocalGitHost
+from nautes_portal.yaml_io import dump_yaml
 from products.indexing import product_state
-from products.manifests import KUSTOMIZATION_PATH, build_document, dump_yaml, kustomization
+from products.manifests import KUSTOMIZATION_PATH, build_document, kustomization
 from products.models import MODEL_BY_KIND, CodeRepo, Environment, Product, ProjectPipelineRuntime
 from products.services import product_import, product_sync, resource_save
 from tests.crd import validate_against_crd

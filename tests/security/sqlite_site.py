@@ -152,7 +152,7 @@ def _cluster_setup(name: str) -> dict[str, Any]:
     from clusters.services import tenant_repository, tenant_sync
     from nautes_portal.integrations import git_host
     from nautes_portal.integrations.config_repo import Author
-    from products.manifests import dump_yaml
+    from nautes_portal.yaml_io import dump_yaml
 
     cluster = cluster_input_from_request(name, _cluster_body("https://127.0.0.1:1"))
     repo = tenant_repository(git_host())

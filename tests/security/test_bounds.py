@@ -370,7 +370,7 @@ ALIASED = "a: &x [acme]\nb: *x\n"
 
 def test_yaml_textareas_of_the_forms_refuse_aliases_and_size() -> None:
     from clusters.forms import ComponentsForm
-    from products.forms import PipelineRuntimeForm
+    from products.forms.resources import PipelineRuntimeForm
 
     for text, rule in (
         (ALIASED, "anchors and aliases are not allowed"),

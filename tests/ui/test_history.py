@@ -12,8 +12,8 @@ from django.test import Client
 
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.config_repo import Author
+from nautes_portal.yaml_io import dump_yaml
 from products import services
-from products.manifests import dump_yaml
 from products.models import DeploymentRuntime, Environment, Product
 from tests.ui.helpers import main, user
 

@@ -1,7 +1,11 @@
-"""Page sizes of the browser lists: one rule for every paginated page."""
+"""Page sizes and pages of the browser lists: one rule for every paginated page."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 PAGE_SIZES = (25, 50, 100)
@@ -15,3 +19,8 @@ def page_size(request: HttpRequest) -> int:
     except ValueError:
         return PAGE_SIZES[0]
     return size if size in PAGE_SIZES else PAGE_SIZES[0]
+
+
+def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Page:
+    """One page of `queryset`: a COUNT and a LIMIT/OFFSET query, whatever the table size."""
+    return Paginator(queryset, page_size(request)).get_page(request.GET.get("page"))

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nautes_portal import permissions
+from nautes_portal.api.replies import ERRORS
 from nautes_portal.models import AuditEvent
-from products.api.views import ERRORS
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

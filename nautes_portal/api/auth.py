@@ -57,7 +57,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     """Document the bearer token in the OpenAPI schema."""
 
-    target_class = "nautes_portal.api_auth.BearerTokenAuthentication"
+    target_class = "nautes_portal.api.auth.BearerTokenAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
