@@ -411,7 +411,7 @@ def _cluster_file_problems(name: str, document: dict[str, Any]) -> list[str]:
 def cluster_check_start(*, cluster: Cluster, actor: Any, inline: bool = False) -> Any:
     """Start the connectivity and readiness check of a cluster (queued unless `inline`)."""
     from clusters.health import CLUSTER_CHECK
-    from deployments.operations import operation_create, operation_enqueue, operation_run
+    from nautes_portal.operations import operation_create, operation_enqueue, operation_run
 
     operation = operation_create(
         kind=CLUSTER_CHECK, target=cluster.name, params={"cluster": cluster.name}, actor=actor

@@ -36,11 +36,12 @@ from deployments.desired import (
     ProductPlacement,
     RuntimePlan,
 )
-from deployments.models import Operation, RuntimeStatus
-from deployments.operations import Step, register
+from deployments.models import RuntimeStatus
 from nautes_portal.errors import IntegrationError
 from nautes_portal.integrations.kube import ClusterConflict, KubeClient
 from nautes_portal.integrations.vault import repo_secret_location, secret_store
+from nautes_portal.operations import Step, register
+from nautes_portal.operations.models import Operation
 from products import rules
 from products.adoption import is_verified_code_repo
 from products.models import (

@@ -19,11 +19,12 @@ from deployments.deployer import (
     DeployError,
     cluster_of,
 )
-from deployments.models import Operation, RuntimeStatus
-from deployments.operations import operation_create, operation_enqueue, operation_run
+from deployments.models import RuntimeStatus
 from deployments.status import status_refresh_runtime
 from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict, NotFound
+from nautes_portal.operations import operation_create, operation_enqueue, operation_run
+from nautes_portal.operations.models import Operation
 from products.models import DeploymentRuntime, Environment, Product
 
 KIND = "DeploymentRuntime"

@@ -140,7 +140,7 @@ def operations_visible_to(user: Any) -> QuerySet[Any]:
       product that exists now and that the user may not read.
     """
     from clusters.health import CLUSTER_CHECK
-    from deployments.models import Operation
+    from nautes_portal.operations.models import Operation
 
     if not user.is_authenticated:
         return Operation.objects.none()

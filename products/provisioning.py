@@ -11,12 +11,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from deployments.models import Operation
-from deployments.operations import Step, register
 from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.config_repo import GitGroup, GitHost
+from nautes_portal.operations import Step, register
+from nautes_portal.operations.models import Operation
 from products.manifests import KUSTOMIZATION_PATH, kustomization
 from products.models import AccessLevel, Membership, Product
 

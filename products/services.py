@@ -566,7 +566,7 @@ def _provision(
     """
     from django.utils.module_loading import import_string
 
-    from deployments.operations import operation_create, operation_run
+    from nautes_portal.operations import operation_create, operation_run
 
     operation = operation_create(
         kind=import_string(kind_ref), target=target, params=params, actor=actor, product=product
@@ -701,7 +701,7 @@ def product_save(
     unless `products.adoption` allows it (the caller's unfinished creation, or their GitLab
     group, imported unchanged).
     """
-    from deployments.operations import operation_create, operation_run_inline
+    from nautes_portal.operations import operation_create, operation_run_inline
     from products.provisioning import PRODUCT_SAVE
 
     validate_product_name(name)
