@@ -1,7 +1,8 @@
 """Starting deployments, removals and syncs of DeploymentRuntimes; refreshing their status.
 
-The lead's product services call `runtime_deploy_start` after every committed save of a
-DeploymentRuntime and `runtime_remove_start` after a delete. Both only record and queue an
+`deployments.receivers` calls `runtime_deploy_start` after every committed save of a
+DeploymentRuntime and `runtime_remove_start` after a delete (products announce the change with
+`products.signals.product_index_changed`). Both only record and queue an
 operation (`deployments.deployer` holds the steps); nothing here waits for a cluster, except
 `runtime_refresh_status`, which reads one Application with a short timeout.
 """

@@ -56,6 +56,7 @@ from products.manifests import (
     resource_path,
 )
 from products.models import MODEL_BY_KIND, CodeRepo, Product
+from products.signals import ROUTE_PORTAL, IndexChange, announce_index_changed
 from products.state import ProductState, Resource
 
 logger = logging.getLogger(__name__)
@@ -187,11 +188,6 @@ def resource_save(
     outcome = _write(product, host, kind, name, new, old, after, actor=actor, action="Save")
     if kind == "CodeRepoBinding":
         return _with_authorization(outcome, product=product, actor=actor, host=host)
-    if kind == "DeploymentRuntime":
-        from deployments.services import runtime_deploy_start
-
-        # Queued after the commit: the save answers now, the operation log shows the deploy.
-        runtime_deploy_start(product=product, runtime_name=name, actor=actor)
     return outcome
 
 
@@ -303,6 +299,22 @@ def _write(
 
     warning = index_after_commit(
         index_commit, reindex, what=f"product {product.name}", commit_sha=sha
+    )
+    # The apps above react once the commit is indexed (deployments queues a runtime's deploy or
+    # removal): the save answers now, the operation log shows what follows.
+    announce_index_changed(
+        product=product,
+        changes=(
+            IndexChange(
+                kind=kind,
+                name=name,
+                old=old.spec if old is not None else None,
+                new=new.spec if new is not None else None,
+            ),
+        ),
+        commit_sha=sha,
+        route=ROUTE_PORTAL,
+        actor=actor,
     )
     return SaveOutcome(
         commit_sha=sha,
@@ -434,19 +446,6 @@ def resource_delete(
     outcome = _write(product, host, kind, name, None, old, after, actor=actor, action="Delete")
     if kind == "CodeRepoBinding":
         return _with_authorization(outcome, product=product, actor=actor, host=host)
-    if kind == "DeploymentRuntime":
-        from deployments.services import runtime_remove_start
-        from products.manifests import index_fields
-
-        fields = index_fields(kind, old.spec)
-        runtime_remove_start(
-            product=product,
-            runtime_name=name,
-            actor=actor,
-            environment=fields["destination_environment"],
-            namespaces=fields["destination_namespaces"],
-            account=fields["account"],
-        )
     return outcome
 
 
