@@ -8,5 +8,5 @@ class ClustersConfig(AppConfig):
     verbose_name = "Runtime clusters"
 
     def ready(self) -> None:
-        # Register `cluster.check` with the core's operations engine.
+        # Importing it registers `cluster.check` with the core's operations engine.
         from clusters import health  # noqa: F401

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from deployments.services import runtime_deploy_start, runtime_remove_start
+from deployments.services import (
+    runtime_deploy_start,
+    runtime_remove_start,
+    runtimes_redeploy_start,
+)
 from products.manifests import index_fields
+from products.models import Environment
 from products.signals import IndexChange
 
 RUNTIME_KIND = "DeploymentRuntime"
@@ -31,3 +36,27 @@ def deploy_changed_runtimes(
                 namespaces=fields["destination_namespaces"],
                 account=fields["account"],
             )
+
+
+def _allow_lists(spec: dict[str, Any]) -> tuple[Any, Any]:
+    return (
+        spec.get("reservedNamespacesAllowedProducts"),
+        spec.get("productAllowedClusterResources"),
+    )
+
+
+def redeploy_on_allow_list_change(
+    sender: Any,
+    *,
+    name: str,
+    old_spec: dict[str, Any] | None,
+    new_spec: dict[str, Any],
+    actor: Any,
+    **kwargs: Any,
+) -> None:
+    """`cluster_saved`: the AppProjects on a cluster carry its allow-lists, so when an update
+    changed them, re-apply the runtimes of every environment on the cluster."""
+    if old_spec is None or _allow_lists(old_spec) == _allow_lists(new_spec):
+        return
+    for env in Environment.objects.filter(cluster=name).select_related("product"):
+        runtimes_redeploy_start(product=env.product, actor=actor, environment=env.name)

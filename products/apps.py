@@ -8,7 +8,15 @@ class ProductsConfig(AppConfig):
     verbose_name = "Products"
 
     def ready(self) -> None:
-        # Register the operation kinds of products with the core's engine (`product.save`,
-        # `product.authorization`, `coderepo.provision`, `coderepo.deprovision`): a worker
-        # runs any operation, whatever else it imported.
+        from clusters.signals import cluster_references_requested
+
+        # Importing the step modules registers the operation kinds of products with the core's
+        # engine (`product.save`, `product.authorization`, `coderepo.provision`,
+        # `coderepo.deprovision`): a worker runs any operation, whatever else it imported.
         from products import provisioning, repo_provisioning  # noqa: F401
+        from products.receivers import environments_on_cluster
+
+        # Clusters never import products: a cluster is in use while an environment names it.
+        cluster_references_requested.connect(
+            environments_on_cluster, dispatch_uid="products.environments_on_cluster"
+        )

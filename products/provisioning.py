@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict
+from nautes_portal.git_index import commit_author
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.config_repo import GitGroup, GitHost
 from nautes_portal.operations import Step, register
@@ -133,8 +134,6 @@ def ensure_repository(operation: Operation) -> str:
 
 
 def initial_commit(operation: Operation) -> str:
-    from products.services import commit_author
-
     host = git_host()
     project = host.get_project(operation.params["name"], settings.NAUTES_DEFAULT_PROJECT)
     assert project is not None, "the repository step ran before"
