@@ -17,9 +17,9 @@ from nautes_portal.errors import IntegrationError, RuleViolation
 from nautes_portal.integrations.kube import ClusterError, KubeClient
 from nautes_portal.integrations.vault import cluster_kubeconfig_location, secret_store
 from nautes_portal.operations import Step, register
+from nautes_portal.operations.kinds import CLUSTER_CHECK
 from nautes_portal.operations.models import Operation
 
-CLUSTER_CHECK = "cluster.check"
 ARGOCD_CRDS = ("applications.argoproj.io", "appprojects.argoproj.io")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from products.membership import membership_apply_levels, tenant_membership_refresh
 from products.models import Environment
 
 
@@ -15,3 +16,12 @@ def environments_on_cluster(sender: Any, *, name: str, **kwargs: Any) -> list[st
         .order_by("product__name", "name")
         .values_list("product__name", "name")
     ]
+
+
+def refresh_memberships(
+    sender: Any, *, user: Any, username: str, group_levels: dict[str, int], host: Any, **kwargs: Any
+) -> None:
+    """`gitlab_token_resolved`: the user's product memberships as GitLab answered for their
+    token, and their level on the tenant configuration repository."""
+    membership_apply_levels(user, group_levels)
+    tenant_membership_refresh(user, username, host)
