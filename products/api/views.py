@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -151,8 +151,8 @@ KIND_APIS: dict[str, KindApi] = {
         to_reply=lambda product, row, repos: {
             "product": product,
             "name": row.name,
-            "cluster": row.cluster,
-            "env_type": row.env_type,
+            "cluster": cast(Environment, row).cluster,
+            "env_type": cast(Environment, row).env_type,
         },
         selectors={
             "cluster": Selector(lambda r: r["cluster"], exact=False),
@@ -170,7 +170,7 @@ KIND_APIS: dict[str, KindApi] = {
         to_reply=lambda product, row, repos: {
             "product": product,
             "name": row.name,
-            "language": row.language,
+            "language": cast(Project, row).language,
         },
         selectors={"project_name": Selector(lambda r: r["name"], exact=False)},
         may_write=permissions.can_change_resources,
