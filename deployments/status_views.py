@@ -131,11 +131,25 @@ def _argocd_link(cluster_name: str, runtime: str) -> str:
     cluster = Cluster.objects.filter(name=cluster_name).only("components_list").first()
     if cluster is None:
         return ""
-    deployment = (cluster.components_list or {}).get("deployment") or {}
-    host = (deployment.get("additions") or {}).get("host")
+    return argocd_application_url(cluster.components_list or {}, runtime)
+
+
+def argocd_application_url(components: dict[str, Any], runtime: str) -> str:
+    """`https://<deployment host>[:<gateway https node port>]/applications/<ns>/<runtime>`.
+
+    Upstream exposes Argo CD through the cluster's gateway (Traefik) on its https NodePort
+    (`components_list.gateway.additions.httpsNodePort`, 30443 by default), so the host alone
+    does not reach it; a host that names its own port is kept as it is.
+    """
+    deployment = components.get("deployment") or {}
+    host = str((deployment.get("additions") or {}).get("host") or "")
     if not host:
         return ""
-    namespace = desired.argocd_namespace(cluster.components_list)
+    gateway = (components.get("gateway") or {}).get("additions") or {}
+    port = str(gateway.get("httpsNodePort") or "")
+    if port.isdigit() and ":" not in host:
+        host = f"{host}:{port}"
+    namespace = desired.argocd_namespace(components)
     return f"https://{host}/applications/{namespace}/{runtime}"
 
 
