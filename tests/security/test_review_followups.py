@@ -7,14 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
-from clusters.models import Cluster
+from clusters.models import Cluster, TenantRepository
+from nautes_portal.errors import Conflict
+from nautes_portal.integrations.config_repo import Author
 from nautes_portal.integrations.git_local import LocalGitHost
 from products import rules
-from products.models import DeploymentRuntime
+from products.adoption import is_tenant_repository, refuse_tenant_group
+from products.models import DeploymentRuntime, Product, Project
 from products.state import ProductState, Resource
 from tests.api.helpers import DEPLOYMENT_WORKER, coderepo_body, kubeconfig
+from tests.api.test_gitlab_journey import gitlab_mode, pat  # noqa: F401
+from tests.api.test_webhooks import PROJECT_FILE
 from tests.deployments.test_deployer import (
     PROJECTS,
     RBAC,
@@ -23,6 +29,7 @@ from tests.deployments.test_deployer import (
     dr_dev_index,
     register_cluster,
 )
+from tests.fakes.gitlab_server import FakeGitLab
 from tests.fakes.kube_server import FakeKubeServer
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +204,84 @@ def test_the_deployer_refuses_a_granted_argocd_namespace(legacy_cluster: FakeKub
     assert deploy(product).status == "succeeded"
     project = legacy_cluster.get(PROJECTS, "argocd", "product-12")
     assert [d["namespace"] for d in project["spec"]["destinations"]] == ["dr-dev", "traefik"]
+
+
+# ---- 2. GitLab paths are case-insensitive -----------------------------------------------
+@pytest.mark.parametrize(
+    ("tenant_repo", "name"),
+    [("Nautes/tenant", "nautes"), ("nautes/tenant", "Nautes"), ("Corp/Platform/tenant", "corp")],
+)
+def test_the_tenant_group_is_refused_in_any_letter_case(
+    settings: Any, tenant_repo: str, name: str
+) -> None:
+    settings.GITLAB_TENANT_REPO = tenant_repo
+    with pytest.raises(Conflict) as refused:
+        refuse_tenant_group(name)
+    assert refused.value.reason == "ALREADY_TAKEN"
+    namespace, _, path = tenant_repo.rpartition("/")
+    assert is_tenant_repository(namespace.upper(), path.upper())
+    assert is_tenant_repository(namespace.lower(), path.capitalize())
+
+
+def test_gitlab_a_product_named_like_the_tenant_group_in_other_case_is_refused(
+    gitlab_mode: FakeGitLab,  # noqa: F811
+    settings: Any,
+) -> None:
+    """GITLAB_TENANT_REPO says `Nautes/tenant`; GitLab finds the same group for `nautes`. Its
+    Owner would import it as a product (and then reach the tenant repository through it)."""
+    settings.GITLAB_TENANT_REPO = "Nautes/tenant"
+    fake = gitlab_mode
+    tenant = fake.group("nautes")
+    fake.add_member(tenant, "alice", 50)
+    before = (tenant.name, tenant.visibility, tenant.description, dict(tenant.members))
+    body = {"git": {"gitlab": {"visibility": "private"}}}
+    response = pat("alice-pat").post(f"{BASE}/nautes", body, format="json")
+    assert response.status_code == 409, response.json()
+    assert response.json()["reason"] == "ALREADY_TAKEN"
+    assert (tenant.name, tenant.visibility, tenant.description, dict(tenant.members)) == before
+    assert not Product.objects.exists()
+
+
+def test_a_push_to_the_tenant_repository_in_other_case_syncs_it(
+    admin_api: APIClient, secret_store: Any, settings: Any
+) -> None:
+    """GitLab's event names the repository by its real path; the setting may differ in case."""
+    settings.GITLAB_WEBHOOK_SECRET = "hook-secret"
+    settings.GITLAB_TENANT_REPO = "nautes/tenant"
+    _ok(admin_api.post("/api/v1/clusters/cluster-dev", _worker({}), format="json"))
+    TenantRepository.objects.update(head_sha="", synced_at=None)
+    response = Client().post(
+        "/webhooks/gitlab",
+        {"object_kind": "push", "project": {"path_with_namespace": "Nautes/Tenant"}},
+        content_type="application/json",
+        HTTP_X_GITLAB_TOKEN="hook-secret",
+    )
+    assert response.status_code == 202, response.json()
+    assert TenantRepository.objects.get().head_sha
+
+
+def test_a_push_to_a_product_repository_in_other_case_syncs_it(
+    alice_api: APIClient, git_root: Path, settings: Any
+) -> None:
+    settings.GITLAB_WEBHOOK_SECRET = "hook-secret"
+    _ok(
+        alice_api.post(
+            f"{BASE}/acme", {"git": {"gitlab": {"visibility": "private"}}}, format="json"
+        )
+    )
+    host = LocalGitHost(git_root)
+    repo = host.repository(host.get_project("acme", "default.project"))
+    repo.commit(
+        changes={"projects/pushed/pushed.yaml": PROJECT_FILE % host.get_group("acme").id},
+        expected_parent=repo.head(),
+        message="add a project by hand",
+        author=Author(name="Dana Dev", email="dana@example.com"),
+    )
+    response = Client().post(
+        "/webhooks/gitlab",
+        {"object_kind": "push", "project": {"path_with_namespace": "Acme/Default.Project"}},
+        content_type="application/json",
+        HTTP_X_GITLAB_TOKEN="hook-secret",
+    )
+    assert response.status_code == 202, response.json()
+    assert Project.objects.get(name="pushed").commit_sha == repo.head()
