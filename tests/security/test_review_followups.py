@@ -11,12 +11,17 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from clusters.models import Cluster, TenantRepository
+from deployments.deployer import RUNTIME_DEPLOY, RUNTIME_REMOVE
+from deployments.models import Operation
+from deployments.operations import operation_create
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations.config_repo import Author
 from nautes_portal.integrations.git_local import LocalGitHost
 from products import rules
 from products.adoption import is_tenant_repository, refuse_tenant_group
-from products.models import DeploymentRuntime, Product, Project
+from products.models import AccessLevel, DeploymentRuntime, Membership, Product, Project
+from products.provisioning import PRODUCT_SAVE
+from products.repo_provisioning import CODEREPO_PROVISION
 from products.state import ProductState, Resource
 from tests.api.helpers import DEPLOYMENT_WORKER, coderepo_body, kubeconfig
 from tests.api.test_gitlab_journey import gitlab_mode, pat  # noqa: F401
@@ -285,3 +290,84 @@ def test_a_push_to_a_product_repository_in_other_case_syncs_it(
     )
     assert response.status_code == 202, response.json()
     assert Project.objects.get(name="pushed").commit_sha == repo.head()
+
+
+# ---- 3. A retry needs, now, the right its action needs -----------------------------------
+def _failed(
+    kind: str, target: str, actor: Any, params: dict[str, Any], of: Product | None = None
+) -> int:
+    """A failed operation of `kind` started by `actor` (on product `of`, or product-less)."""
+    operation = operation_create(kind=kind, target=target, params=params, actor=actor, product=of)
+    Operation.objects.filter(pk=operation.pk).update(status=Operation.Status.FAILED)
+    return operation.pk
+
+
+@pytest.fixture
+def acme(alice_api: APIClient) -> Product:
+    _ok(
+        alice_api.post(
+            f"{BASE}/acme", {"git": {"gitlab": {"visibility": "private"}}}, format="json"
+        )
+    )
+    return Product.objects.get(name="acme")
+
+
+def _retry(api: APIClient, pk: int) -> int:
+    return api.post(f"/api/v1/operations/{pk}/retry").status_code
+
+
+@pytest.mark.parametrize("level", [AccessLevel.REPORTER, AccessLevel.DEVELOPER])
+def test_a_demoted_maintainer_cannot_retry_their_product_less_product_save(
+    acme: Product, make_user: Any, grant: Any, api_client_for: Any, level: int
+) -> None:
+    """Bob, Maintainer of acme, saved it (visibility public); the save failed before its index
+    step linked the operation to acme. Demoted, he must not finish the change by retrying."""
+    bob = make_user("bob")
+    grant(bob, "acme", AccessLevel.MAINTAINER)
+    params = {"name": "acme", "display_name": "acme", "visibility": "public", "description": ""}
+    pk = _failed(PRODUCT_SAVE, "acme", bob, params)
+    api = api_client_for(bob)
+    grant(bob, "acme", level)
+    assert api.get(f"/api/v1/operations/{pk}").status_code == 200  # still a reader of acme
+    assert _retry(api, pk) == 403
+    assert Operation.objects.get(pk=pk).status == Operation.Status.FAILED
+    grant(bob, "acme", AccessLevel.MAINTAINER)
+    assert _retry(api, pk) == 202
+
+
+def test_a_failed_creation_is_retried_by_its_creator_only(
+    make_user: Any, api_client_for: Any
+) -> None:
+    bob, carol = make_user("bob"), make_user("carol")
+    params = {"name": "fresh", "display_name": "fresh", "visibility": "private", "description": ""}
+    pk = _failed(PRODUCT_SAVE, "fresh", bob, params)
+    assert _retry(api_client_for(carol), pk) == 404
+    assert _retry(api_client_for(bob), pk) == 202
+
+
+def test_an_operation_of_a_deleted_product_is_retried_by_tenant_admins_only(
+    make_user: Any, api_client_for: Any, admin_api: APIClient
+) -> None:
+    """Bob's runtime removal on a product that is gone: retrying it would delete objects on a
+    cluster for a product nobody has rights on any more."""
+    bob = make_user("bob")
+    params = {"product": "gone", "product_id": "product-77", "runtime": "dr", "cluster": "c1"}
+    pk = _failed(RUNTIME_REMOVE, "gone/dr", bob, params)
+    api = api_client_for(bob)
+    assert api.get(f"/api/v1/operations/{pk}").status_code == 200  # his own, still listed
+    assert _retry(api, pk) == 403
+    assert _retry(admin_api, pk) == 202
+
+
+def test_a_developer_retries_runtime_operations_but_not_repository_ones(
+    acme: Product, alice: Any, make_user: Any, grant: Any, api_client_for: Any
+) -> None:
+    bob = make_user("bob")
+    grant(bob, "acme", AccessLevel.DEVELOPER)
+    api = api_client_for(bob)
+    repo = _failed(CODEREPO_PROVISION, "acme/api-server", alice, {"product": "acme"}, acme)
+    runtime = _failed(RUNTIME_DEPLOY, "acme/dr-dev", alice, {"product": "acme"}, acme)
+    assert _retry(api, repo) == 403
+    assert _retry(api, runtime) == 202
+    Membership.objects.filter(user=bob).update(access_level=AccessLevel.MAINTAINER)
+    assert _retry(api, repo) == 202
