@@ -15,11 +15,18 @@ from deployments.deployer import RUNTIME_DEPLOY, RUNTIME_REMOVE
 from deployments.models import Operation
 from deployments.operations import operation_create
 from nautes_portal.errors import Conflict
-from nautes_portal.integrations.config_repo import Author
+from nautes_portal.integrations.config_repo import Author, GitProject
 from nautes_portal.integrations.git_local import LocalGitHost
-from products import rules
-from products.adoption import is_tenant_repository, refuse_tenant_group
-from products.models import AccessLevel, DeploymentRuntime, Membership, Product, Project
+from products import rules, services
+from products.adoption import is_tenant_repository, project_taken, refuse_tenant_group
+from products.models import (
+    AccessLevel,
+    CodeRepo,
+    DeploymentRuntime,
+    Membership,
+    Product,
+    Project,
+)
 from products.provisioning import PRODUCT_SAVE
 from products.repo_provisioning import CODEREPO_PROVISION
 from products.state import ProductState, Resource
@@ -371,3 +378,103 @@ def test_a_developer_retries_runtime_operations_but_not_repository_ones(
     assert _retry(api, runtime) == 202
     Membership.objects.filter(user=bob).update(access_level=AccessLevel.MAINTAINER)
     assert _retry(api, repo) == 202
+
+
+# ---- 4. A code repository the save means to create is created, never adopted --------------
+def _default_project_head(fake: FakeGitLab, product: str) -> str | None:
+    project = fake.project(f"{product}/default.project")
+    return project.branches.get("main")
+
+
+def test_gitlab_a_project_made_between_lookup_and_create_is_not_adopted(
+    gitlab_mode: FakeGitLab,  # noqa: F811
+) -> None:
+    """A member of shop creates `shop/legacy` in GitLab right after the portal looked it up
+    and found nothing: the portal's create then meets "has already been taken". Falling back
+    to an update adopted that project (renamed it, gave it deploy keys, indexed it) and, had
+    the commit then failed, deleted it as the save's own."""
+    fake = gitlab_mode
+    alice = pat("alice-pat")
+    _ok(alice.post(f"{BASE}/shop", {"git": {"gitlab": {"visibility": "private"}}}, format="json"))
+    head = _default_project_head(fake, "shop")
+    made: list[Any] = []
+    fake.after_next(
+        "GET",
+        r"/projects/shop%2Flegacy$",
+        lambda: made.append(fake.create_project("shop/legacy", description="a member's own")),
+    )
+    response = alice.post(f"{BASE}/shop/coderepos/legacy", coderepo_body("legacy"), format="json")
+    assert made, "the project did not appear after the portal's lookup"
+    assert response.status_code == 409, response.json()
+    expected = project_taken("shop", "legacy")
+    assert response.json()["reason"] == expected.reason == "ALREADY_TAKEN"
+    assert response.json()["message"] == expected.message
+    member_project = fake.project("shop/legacy")
+    assert member_project is made[0]
+    assert (member_project.name, member_project.description) == ("legacy", "a member's own")
+    assert not member_project.deploy_keys and not member_project.hooks
+    assert not CodeRepo.objects.filter(repo_name="legacy").exists()
+    assert _default_project_head(fake, "shop") == head  # nothing committed
+
+
+def test_gitlab_create_project_never_touches_an_existing_project(
+    gitlab_mode: FakeGitLab,  # noqa: F811
+) -> None:
+    from nautes_portal.integrations.gitlab import GitLabHost
+
+    fake = gitlab_mode
+    fake.create_group("team")
+    existing = fake.create_project("team/app", description="theirs")
+    host = GitLabHost(fake.url, "portal-bot-token")
+    with pytest.raises(Conflict) as refused:
+        host.create_project(namespace_path="team", path="app", description="mine")
+    assert refused.value.reason == "ALREADY_TAKEN"
+    assert refused.value.message == project_taken("team", "app").message
+    assert existing.description == "theirs"
+    made = host.create_project(namespace_path="team", path="new", description="mine")
+    assert (made.full_path, made.description) == ("team/new", "mine")
+
+
+class _RacingHost(LocalGitHost):
+    """The local host, where a member creates `<group>/<path>` right after the portal's lookup
+    of it (an adapter seam: another writer acting between two calls)."""
+
+    race: tuple[str, str] = ("", "")
+
+    def get_project(self, namespace_path: str, path: str) -> GitProject | None:
+        found = super().get_project(namespace_path, path)
+        if (namespace_path, path) == self.race and found is None:
+            self.race = ("", "")
+            LocalGitHost(self.root).ensure_project(
+                namespace_path=namespace_path, path=path, description="a member's own"
+            )
+        return found
+
+
+def test_local_a_project_made_between_lookup_and_create_is_not_adopted(
+    alice: Any, alice_api: APIClient, git_root: Path
+) -> None:
+    _ok(
+        alice_api.post(
+            f"{BASE}/shop", {"git": {"gitlab": {"visibility": "private"}}}, format="json"
+        )
+    )
+    product = Product.objects.get(name="shop")
+    head = product.commit_sha
+    host = _RacingHost(git_root)
+    host.race = ("shop", "legacy")
+    with pytest.raises(Conflict) as refused:
+        services.coderepo_save(
+            product=product,
+            repo_name="legacy",
+            spec={"deploymentRuntime": True, "pipelineRuntime": False, "webhook": {}},
+            git={"name": "legacy", "visibility": "private", "description": "portal's"},
+            actor=alice,
+            host=host,
+        )
+    assert refused.value.message == project_taken("shop", "legacy").message
+    member_project = LocalGitHost(git_root).get_project("shop", "legacy")
+    assert member_project is not None and member_project.description == "a member's own"
+    assert not CodeRepo.objects.filter(repo_name="legacy").exists()
+    product.refresh_from_db()
+    assert product.commit_sha == head
