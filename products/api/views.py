@@ -348,7 +348,7 @@ class ResourceDetailView(APIView):
                 host=git_host(),
                 skip_check=skip,
             )
-        return _reply(f"Successfully saved {name} configuration", outcome)
+        return message_reply(f"Successfully saved {name} configuration", outcome)
 
     def delete(self, request: Request, product_name: str, name: str) -> Response:
         product = self._writable_product(request, product_name)
@@ -370,10 +370,10 @@ class ResourceDetailView(APIView):
                 host=git_host(),
                 skip_check=skip,
             )
-        return _reply(f"Successfully deleted {name} configuration", outcome)
+        return message_reply(f"Successfully deleted {name} configuration", outcome)
 
 
-def _reply(message: str, outcome: services.SaveOutcome) -> Response:
+def message_reply(message: str, outcome: services.SaveOutcome) -> Response:
     """Upstream's `{"message"}`, with a provisioning warning appended as upstream does."""
     return Response({"message": f"{message} {outcome.warning}".strip()})
 

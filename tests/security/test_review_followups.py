@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -17,6 +20,7 @@ from deployments.operations import operation_create
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations.config_repo import Author, GitProject
 from nautes_portal.integrations.git_local import LocalGitHost
+from nautes_portal.models import AuditEvent
 from products import rules, services
 from products.adoption import is_tenant_repository, project_taken, refuse_tenant_group
 from products.models import (
@@ -478,3 +482,65 @@ def test_local_a_project_made_between_lookup_and_create_is_not_adopted(
     assert not CodeRepo.objects.filter(repo_name="legacy").exists()
     product.refresh_from_db()
     assert product.commit_sha == head
+
+
+# ---- 5. The cluster API passes the save's warning on --------------------------------------
+@contextlib.contextmanager
+def audit_writes_refused() -> Iterator[None]:
+    """The database refuses writes to the audit table as a busy or locked database does
+    (OperationalError): the index update after a commit then fails, and so does every re-index
+    (both record the audit event), and the save answers with its warning. Real DDL, undone by
+    the test's transaction."""
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f'ALTER TABLE "{table}" RENAME TO "{table}_away"')
+        else:  # PostgreSQL: lock_not_available, which psycopg maps to OperationalError
+            cursor.execute(
+                "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'audit table locked' USING ERRCODE = '55P03'; END $$ "
+                "LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                f'CREATE TRIGGER refuse_audit BEFORE INSERT ON "{table}" '
+                "FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+            )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute(f'ALTER TABLE "{table}_away" RENAME TO "{table}"')
+            else:
+                cursor.execute(f'DROP TRIGGER refuse_audit ON "{table}"')
+                cursor.execute("DROP FUNCTION refuse_audit()")
+
+
+def test_the_cluster_api_passes_the_index_warning_on(
+    admin_api: APIClient, secret_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit landed but the index could not follow: the reply says so, as the product
+    API's does, instead of a bare success the client cannot tell apart."""
+    monkeypatch.setattr(services, "REINDEX_PAUSES", (0.0, 0.0))
+    with audit_writes_refused():
+        saved = admin_api.post("/api/v1/clusters/cluster-dev", _worker({}), format="json")
+    body = _ok(saved)
+    assert body["message"].startswith("Successfully saved cluster-dev cluster [warning] saved as")
+    assert "the portal's index could not be updated yet" in body["message"]
+
+    # The index caught up at a sync (here: a clean save); now the delete's index update fails.
+    _ok(admin_api.post("/api/v1/clusters/cluster-dev", _worker({}), format="json"))
+    with audit_writes_refused():
+        deleted = admin_api.delete("/api/v1/clusters/cluster-dev")
+    body = _ok(deleted)
+    assert body["message"].startswith("Successfully deleted cluster-dev cluster [warning]")
+    assert "could not be updated yet" in body["message"]
+
+
+def test_the_cluster_api_replies_plainly_without_a_warning(
+    admin_api: APIClient, secret_store: Any
+) -> None:
+    saved = admin_api.post("/api/v1/clusters/cluster-dev", _worker({}), format="json")
+    assert _ok(saved) == {"message": "Successfully saved cluster-dev cluster"}
+    deleted = admin_api.delete("/api/v1/clusters/cluster-dev")
+    assert _ok(deleted) == {"message": "Successfully deleted cluster-dev cluster"}
