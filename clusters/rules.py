@@ -702,6 +702,22 @@ def _reserved_namespace_problems(
     ]
 
 
+def _argocd_grant_problems(
+    reserved: Mapping[str, list[str]] | None, components_raw: Any
+) -> list[str]:
+    """The cluster's Argo CD namespace is never granted to a product (#12): a runtime account
+    there administers the namespace Argo CD reads AppProjects from, which is cluster-admin."""
+    components = components_raw if isinstance(components_raw, Mapping) else None
+    argocd = catalogue.argocd_namespace(components)
+    return [
+        f"reserved namespace {_show(namespace)} is Argo CD's namespace and can never be granted "
+        "to a product (a runtime there could write Argo CD projects, and so reach the whole "
+        "cluster): remove it from reserved_namespaces_allowed_products"
+        for namespace, products in sorted((reserved or {}).items())
+        if products and catalogue.is_argocd_namespace(namespace, argocd)
+    ]
+
+
 def _vcluster_problems(cluster_type: str, port: Any) -> list[str]:
     """The vcluster NodePort of a virtual cluster save (None means: not part of this input)."""
     if cluster_type != "virtual" or port is None:
@@ -781,6 +797,7 @@ def cluster_problems(
             else []
         ),
         *allow_list_problems,
+        *_argocd_grant_problems(reserved, components_raw),
         *_vcluster_problems(cluster_type, cluster.vcluster_https_node_port),
         *_kubeconfig_problems(
             cluster_type, cluster.kubeconfig, api_server=api_server, required=require_kubeconfig

@@ -117,7 +117,10 @@ def placement_for(
         argocd_namespace=desired.argocd_namespace(cluster.components_list),
         runtimes=tuple(plan_for(r, repos) for r in runtimes),
         reserved_namespaces=desired.reserved_namespaces_for(
-            product_name, cluster.reserved_namespaces_allowed_products, product_id
+            product_name,
+            cluster.reserved_namespaces_allowed_products,
+            product_id,
+            cluster.components_list,
         ),
         cluster_resources=desired.cluster_resources_for(
             product_name, cluster.product_allowed_cluster_resources

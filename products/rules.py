@@ -19,7 +19,9 @@ validation: it runs in `check_static`, which services run whatever `insecure_ski
 A runtime may use only its product's namespaces: never a system namespace (`kube-*`,
 `default`), `nautes`, another product's `product-<gid>`, a namespace another product's runtime
 uses on that cluster, nor a namespace of a cluster component (Argo CD, Tekton...) unless the
-cluster's `reservedNamespacesAllowedProducts` names the product for it.
+cluster's `reservedNamespacesAllowedProducts` names the product for it. The cluster's Argo CD
+namespace is never granted, whatever the allow-list says: a runtime account that administers it
+can write AppProjects, which is cluster-admin.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from clusters import catalogue
 from clusters.catalogue import COMPONENTS
 from products.state import ProductState, Resource
 
@@ -195,6 +198,18 @@ _ONLY_OWN = "a runtime may use only its product's namespaces"
 NS_SYSTEM = "namespace {namespace} is reserved for the cluster (system namespace); " + _ONLY_OWN
 NS_PLATFORM = "namespace {namespace} is reserved for the Nautes platform; " + _ONLY_OWN
 NS_OTHER_PRODUCT = "namespace {namespace} is the product namespace of another product; " + _ONLY_OWN
+# Why the Argo CD namespace is never granted (#12): a runtime account administering it could
+# write AppProjects, and an AppProject may allow any destination and any cluster resource.
+ARGOCD_NEVER_GRANTED = (
+    "it is the cluster's Argo CD namespace, which no allow-list can grant (a runtime there "
+    "could write Argo CD projects, and so reach the whole cluster)"
+)
+NS_ARGOCD = (
+    "namespace {namespace} is reserved for the cluster (namespace of a cluster component): "
+    + ARGOCD_NEVER_GRANTED
+    + "; "
+    + _ONLY_OWN
+)
 NS_COMPONENT = (
     "namespace {namespace} is reserved for the cluster (namespace of a cluster component); "
     + _ONLY_OWN
@@ -258,7 +273,7 @@ def dns_problem(field: str, value: str, dns: str) -> str | None:
 # ---- Namespace ownership (pure; shared with the deployer) -------------------------
 
 PLATFORM_NAMESPACE = "nautes"
-DEFAULT_ARGOCD_NAMESPACE = "argocd"
+DEFAULT_ARGOCD_NAMESPACE = catalogue.DEFAULT_ARGOCD_NAMESPACE
 _PRODUCT_NAMESPACE = re.compile(r"^product-[0-9]+$")
 # Where the Nautes installer puts the catalogue's components on every runtime cluster, whether
 # or not the cluster's componentsList names them (cert-manager is in no cluster shape).
@@ -269,7 +284,7 @@ CATALOGUE_NAMESPACES = frozenset(component.namespace for component in COMPONENTS
 class NamespaceRefusal:
     """Why a product may not use a namespace: the rule's name and a message naming it."""
 
-    rule: str  # "system" | "platform" | "product" | "component"
+    rule: str  # "system" | "platform" | "product" | "argocd" | "component"
     message: str
 
 
@@ -303,10 +318,15 @@ def reserved_namespaces(
 
 
 def allowed_namespaces(
-    product_name: str, product_id: str, allowed: Mapping[str, Any] | None
+    product_name: str,
+    product_id: str,
+    allowed: Mapping[str, Any] | None,
+    *,
+    argocd_namespace: str,
 ) -> frozenset[str]:
     """Reserved namespaces whose allow-list names the product (never a system namespace,
-    `nautes` or another product's namespace, whatever the list says)."""
+    `nautes`, another product's namespace or the cluster's Argo CD namespace
+    (`catalogue.argocd_namespace`), whatever the list says)."""
     return frozenset(
         namespace
         for namespace, products in (allowed or {}).items()
@@ -314,17 +334,24 @@ def allowed_namespaces(
         and isinstance(products, list)
         and product_name in products
         and not never_allowed(namespace, product_id)
+        and not catalogue.is_argocd_namespace(namespace, argocd_namespace)
         and not _PRODUCT_NAMESPACE.match(namespace)  # its own is owned, never merely shared
     )
 
 
 def namespace_refusal(
-    namespace: str, *, product_id: str, reserved: Collection[str], allowed: Collection[str]
+    namespace: str,
+    *,
+    product_id: str,
+    reserved: Collection[str],
+    allowed: Collection[str],
+    argocd_namespace: str,
 ) -> NamespaceRefusal | None:
     """Why a runtime of product `product_id` may not use `namespace`, or None when it may.
 
     `reserved` and `allowed` are the cluster's reserved namespaces and those of them allowed
-    to this product (`reserved_namespaces`, `allowed_namespaces`).
+    to this product (`reserved_namespaces`, `allowed_namespaces`); the cluster's Argo CD
+    namespace `argocd_namespace` is refused even if `allowed` has it.
     """
     if is_system_namespace(namespace):
         return NamespaceRefusal("system", NS_SYSTEM.format(namespace=namespace))
@@ -332,6 +359,8 @@ def namespace_refusal(
         return NamespaceRefusal("platform", NS_PLATFORM.format(namespace=namespace))
     if _PRODUCT_NAMESPACE.match(namespace) and namespace != product_id:
         return NamespaceRefusal("product", NS_OTHER_PRODUCT.format(namespace=namespace))
+    if catalogue.is_argocd_namespace(namespace, argocd_namespace):
+        return NamespaceRefusal("argocd", NS_ARGOCD.format(namespace=namespace))
     if namespace in reserved and namespace not in allowed:
         return NamespaceRefusal("component", NS_COMPONENT.format(namespace=namespace))
     return None
@@ -767,19 +796,35 @@ def namespace_problems(runtime: Resource, state: ProductState) -> list[str]:
     cluster_name = _runtime_cluster(state, runtime)
     cluster = state.clusters.get(cluster_name) if cluster_name else None
     allow_list = _dict(cluster, "reservedNamespacesAllowedProducts")
-    reserved = reserved_namespaces(_dict(cluster, "componentsList"), allow_list)
-    allowed = allowed_namespaces(state.product_name, state.product_id, allow_list)
+    components = _dict(cluster, "componentsList")
+    reserved = reserved_namespaces(components, allow_list)
+    argocd = catalogue.argocd_namespace(components)
+    allowed = allowed_namespaces(
+        state.product_name, state.product_id, allow_list, argocd_namespace=argocd
+    )
     messages: list[str] = []
     free: list[str] = []
     for namespace in dict.fromkeys(ns for ns in namespaces if is_label(ns)):
         refusal = namespace_refusal(
-            namespace, product_id=state.product_id, reserved=reserved, allowed=allowed
+            namespace,
+            product_id=state.product_id,
+            reserved=reserved,
+            allowed=allowed,
+            argocd_namespace=argocd,
         )
         if refusal is None:
             if namespace not in allowed:  # allowed component namespaces may be shared
                 free.append(namespace)
         elif is_dr and refusal.rule == "component":
             messages.append(DR_PREFIX + DR_COMPONENT_NAMESPACE.format(namespace=namespace))
+        elif is_dr and refusal.rule == "argocd":
+            # Upstream's text; and why, when the allow-list says otherwise.
+            granted = state.product_name in _list(allow_list, namespace)
+            messages.append(
+                DR_PREFIX
+                + DR_COMPONENT_NAMESPACE.format(namespace=namespace)
+                + (f": {ARGOCD_NEVER_GRANTED}" if granted else "")
+            )
         else:
             messages.append(refusal.message)
     used = _namespaces_in_use(state, cluster_name, runtime, foreign=True) if cluster_name else set()

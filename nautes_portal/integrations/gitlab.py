@@ -621,6 +621,47 @@ class GitLabHost:
         found = _optional(f"reading project {full!r}", lambda: self._gl.projects.get(full))
         return _project(found.attributes) if found is not None else None
 
+    def create_project(
+        self,
+        *,
+        namespace_path: str,
+        path: str,
+        name: str | None = None,
+        visibility: str = "private",
+        description: str = "",
+    ) -> GitProject:
+        """Create the project in an existing group; never touch an existing one.
+
+        A path that is taken (whoever made the project, even a moment ago) raises Conflict
+        `ALREADY_TAKEN` with GitLab's own wording: a save that meant to create a project never
+        adopts one someone else made between its lookup and its create (#12).
+        """
+        _check_visibility(visibility)
+        validate_host_path(namespace_path, nested=True)
+        full = f"{namespace_path}/{validate_host_path(path, what='project')}"
+        group = self.get_group(namespace_path)
+        if group is None:
+            raise RepositoryError(
+                SYSTEM, f"Group {namespace_path!r} does not exist.", retryable=False
+            )
+        data = {"name": name or path, "path": path, "namespace_id": group.id}
+        data.update(visibility=visibility, description=description)
+        with _calling(f"creating project {full!r}"):
+            try:
+                return _project(self._gl.projects.create(data).attributes)
+            except gitlab.exceptions.GitlabCreateError as exc:
+                if _is(exc, 400, "namespace is not valid"):  # GitLab's answer to "not allowed".
+                    raise PermissionDenied(
+                        f"GitLab does not allow creating projects in group {namespace_path!r}."
+                    ) from None
+                if not _is(exc, 400, "path has already been taken"):
+                    raise
+        raise Conflict(
+            f"Failed to create project {full}: path has already been taken",
+            reason="ALREADY_TAKEN",
+            metadata={"project": full},
+        )
+
     def ensure_project(
         self,
         *,
@@ -630,29 +671,25 @@ class GitLabHost:
         visibility: str = "private",
         description: str = "",
     ) -> GitProject:
-        """Create the project in an existing group, or update it (`name` None keeps it)."""
+        """Create the project in an existing group, or update it (`name` None keeps it).
+
+        For the portal's own repositories (the tenant repository, `default.project`): a code
+        repository a save means to create goes through `create_project`, which never adopts.
+        """
         _check_visibility(visibility)
         existing = self.get_project(namespace_path, path)
         full = f"{namespace_path}/{path}"
         if existing is None:
-            group = self.get_group(namespace_path)
-            if group is None:
-                raise RepositoryError(
-                    SYSTEM, f"Group {namespace_path!r} does not exist.", retryable=False
+            try:
+                return self.create_project(
+                    namespace_path=namespace_path,
+                    path=path,
+                    name=name,
+                    visibility=visibility,
+                    description=description,
                 )
-            data = {"name": name or path, "path": path, "namespace_id": group.id}
-            data.update(visibility=visibility, description=description)
-            with _calling(f"creating project {full!r}"):
-                try:
-                    return _project(self._gl.projects.create(data).attributes)
-                except gitlab.exceptions.GitlabCreateError as exc:
-                    if _is(exc, 400, "namespace is not valid"):  # GitLab's answer to "not allowed".
-                        raise PermissionDenied(
-                            f"GitLab does not allow creating projects in group {namespace_path!r}."
-                        ) from None
-                    if not _is(exc, 400, "path has already been taken"):
-                        raise
-            existing = self.get_project(namespace_path, path)  # Created concurrently.
+            except Conflict:
+                existing = self.get_project(namespace_path, path)  # Created concurrently.
             if existing is None:
                 raise RepositoryError(SYSTEM, f"Project path {full!r} is taken.", retryable=False)
         changes: dict[str, Any] = {}

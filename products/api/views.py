@@ -18,7 +18,14 @@ from rest_framework.views import APIView
 
 from nautes_portal import permissions
 from nautes_portal.api.query import Selector, apply_field_selector, insecure_skip_check
-from nautes_portal.api.replies import ERRORS, FIELD_SELECTOR, SKIP_CHECK, MessageReply, items_of
+from nautes_portal.api.replies import (
+    ERRORS,
+    FIELD_SELECTOR,
+    SKIP_CHECK,
+    MessageReply,
+    items_of,
+    message_reply,
+)
 from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
 from nautes_portal.integrations import git_host
 from products import services
@@ -326,7 +333,7 @@ class ResourceDetailView(APIView):
                 host=git_host(),
                 skip_check=skip,
             )
-        return _reply(f"Successfully saved {name} configuration", outcome)
+        return message_reply(f"Successfully saved {name} configuration", outcome)
 
     def delete(self, request: Request, product_name: str, name: str) -> Response:
         product = self._writable_product(request, product_name)
@@ -348,12 +355,7 @@ class ResourceDetailView(APIView):
                 host=git_host(),
                 skip_check=skip,
             )
-        return _reply(f"Successfully deleted {name} configuration", outcome)
-
-
-def _reply(message: str, outcome: services.SaveOutcome) -> Response:
-    """Upstream's `{"message"}`, with a provisioning warning appended as upstream does."""
-    return Response({"message": f"{message} {outcome.warning}".strip()})
+        return message_reply(f"Successfully deleted {name} configuration", outcome)
 
 
 def views_for(collection: str) -> tuple[type[APIView], type[APIView]]:
