@@ -266,3 +266,22 @@ def component_namespaces(components_list: Mapping[str, Any]) -> set[str]:
         if isinstance(component, Mapping) and isinstance(component.get("namespace"), str):
             namespaces.add(component["namespace"])
     return namespaces
+
+
+# Argo CD's own namespace when a cluster's componentsList does not name one.
+DEFAULT_ARGOCD_NAMESPACE = "argocd"
+
+
+def argocd_namespace(components_list: Mapping[str, Any] | None) -> str:
+    """The Argo CD namespace of a cluster: `componentsList.deployment.namespace` or `argocd`."""
+    deployment = (components_list or {}).get("deployment") or {}
+    namespace = deployment.get("namespace") if isinstance(deployment, Mapping) else None
+    return namespace if isinstance(namespace, str) and namespace else DEFAULT_ARGOCD_NAMESPACE
+
+
+def is_argocd_namespace(namespace: str, cluster_argocd_namespace: str) -> bool:
+    """Whether `namespace` is where Argo CD reads AppProjects on a cluster whose Argo CD
+    namespace is `cluster_argocd_namespace` (`argocd_namespace`), or the default `argocd` in any
+    case. Whoever may write there can write an AppProject that lets any Application deploy
+    anything anywhere: cluster-admin (#12)."""
+    return namespace in (cluster_argocd_namespace, DEFAULT_ARGOCD_NAMESPACE)

@@ -25,7 +25,7 @@ from clusters import catalogue
 from clusters.kubeconfig import MAX_KUBECONFIG_BYTES
 from clusters.models import Cluster
 from nautes_portal.limits import InputRefused, load_yaml_bounded
-from nautes_portal.ui.forms import AccessibleForm
+from nautes_portal.ui.forms import AccessibleForm, set_choices
 
 # ---- Filters -----------------------------------------------------------------------------------
 
@@ -123,7 +123,7 @@ class BasicsForm(AccessibleForm):
         options = [(name, name) for name in hosts]
         if current and current not in hosts:
             options.append((current, f"{current} (not registered)"))
-        self.fields["host_cluster"].choices = [("", "—"), *options]
+        set_choices(self.fields["host_cluster"], [("", "—"), *options])
         if editing:
             self.fields["name"].disabled = True
             self.fields["name"].help_text = "The name cannot change."
@@ -193,7 +193,8 @@ class KubeconfigForm(AccessibleForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         upload = data.get("kubeconfig_file")
         text = data.get("kubeconfig_text") or ""
         if upload is not None:
@@ -289,7 +290,8 @@ class ComponentsForm(AccessibleForm):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for api_key in self.categories:
             name = f"{api_key}__additions"
             try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from clusters import catalogue
 from clusters.kubeconfig import normalize_kubeconfig
 from clusters.models import Cluster, ClusterHealth
 from nautes_portal.errors import IntegrationError, RuleViolation
@@ -106,8 +107,7 @@ def reach_api_server(operation: Operation) -> str:
 
 
 def _argocd_namespace(cluster: Cluster) -> str:
-    deployment = (cluster.components_list or {}).get("deployment") or {}
-    return str(deployment.get("namespace") or "argocd")
+    return catalogue.argocd_namespace(cluster.components_list)
 
 
 def check_permissions(operation: Operation) -> str:

@@ -534,7 +534,10 @@ def cluster_wizard_check(request: HttpRequest, step: str, name: str | None = Non
             probe = ClusterDraft(mode=draft.mode, name=form.cleaned_data["name"], body=body)
             live, _ = _problems(probe, body, kubeconfig=None, require=False)
         elif typed:
-            live = [f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items()]
+            live = [
+                f"{form.fields[f].label or f}: {' '.join(map(str, e))}"
+                for f, e in form.errors.items()
+            ]
     elif step == "kubeconfig":
         text = request.POST.get("kubeconfig_text", "").strip()
         typed = bool(text)
@@ -545,15 +548,16 @@ def cluster_wizard_check(request: HttpRequest, step: str, name: str | None = Non
                 live = [exc.message]
     elif step == "components" and draft.started:
         typed = True
-        form = ComponentsForm(request.POST, categories=shape_categories(draft.body))
-        if form.is_valid():
-            body = {**draft.body, **form.body()}
+        components = ComponentsForm(request.POST, categories=shape_categories(draft.body))
+        if components.is_valid():
+            body = {**draft.body, **components.body()}
             kubeconfig = KubeconfigVault(request.session, draft.mode).get()
             live, _ = _problems(draft, body, kubeconfig=kubeconfig, require=False)
         else:
             live = [
-                f"{form.fields[f].label if f in form.fields else 'Form'}: {' '.join(e)}"
-                for f, e in form.errors.items()
+                f"{components.fields[f].label if f in components.fields else 'Form'}: "
+                f"{' '.join(map(str, e))}"
+                for f, e in components.errors.items()
             ]
     context = _context(draft, step, live=live, typed=typed)
     return render(request, "clusters/wizard.html#live", context)

@@ -15,8 +15,9 @@ bodies as dicts, as the Nautes runtime operator would create them (reference/nau
 * the Argo CD Application `<runtime name>` with automated sync.
 
 Which namespaces a product may use at all is `products.rules.namespace_refusal` (system
-namespaces, `nautes`, other products' namespaces, and component namespaces the allow-list does
-not grant it are refused); `namespace_refusal` here applies it to a placement.
+namespaces, `nautes`, other products' namespaces, the cluster's Argo CD namespace whatever the
+allow-list says, and component namespaces the allow-list does not grant it are refused);
+`ProductPlacement.refusal` here applies it to a placement.
 
 HNC objects and Vault Kubernetes-auth roles are deliberately out of scope. Reading the index and
 Vault is the deployer's job (`deployments.deployer`); nothing here touches a database or network.
@@ -28,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusters import catalogue
 from products import rules
 
 Obj = dict[str, Any]
@@ -98,6 +100,7 @@ class ProductPlacement:
             product_id=self.product_id,
             reserved=self.cluster_reserved,
             allowed=self.reserved_namespaces,
+            argocd_namespace=self.argocd_namespace,
         )
 
     def shared(self, namespace: str) -> bool:
@@ -126,8 +129,7 @@ def runtime_account(name: str, account: str | None) -> str:
 
 def argocd_namespace(components_list: Mapping[str, Any] | None) -> str:
     """The Argo CD namespace of a cluster: `components_list.deployment.namespace` or `argocd`."""
-    deployment = (components_list or {}).get("deployment") or {}
-    return str(deployment.get("namespace") or DEFAULT_ARGOCD_NAMESPACE)
+    return catalogue.argocd_namespace(components_list)
 
 
 def component_namespaces(
@@ -140,11 +142,18 @@ def component_namespaces(
 
 
 def reserved_namespaces_for(
-    product_name: str, allowed: Mapping[str, Any] | None, product_id: str = ""
+    product_name: str,
+    allowed: Mapping[str, Any] | None,
+    product_id: str,
+    components_list: Mapping[str, Any] | None,
 ) -> tuple[str, ...]:
     """Component namespaces whose allow-list (`reserved_namespaces_allowed_products`) names the
-    product; never a system namespace, `nautes` or another product's, whatever the list says."""
-    return tuple(sorted(rules.allowed_namespaces(product_name, product_id, allowed)))
+    product; never a system namespace, `nautes`, another product's or the cluster's Argo CD
+    namespace, whatever the list says."""
+    granted = rules.allowed_namespaces(
+        product_name, product_id, allowed, argocd_namespace=argocd_namespace(components_list)
+    )
+    return tuple(sorted(granted))
 
 
 def cluster_resources_for(

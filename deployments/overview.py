@@ -200,11 +200,12 @@ def deployment_overview(user: Any, *, page: int | str | None = 1, per_page: int 
     # A range stands for the products: the paginator needs only their number to settle the page.
     current = Paginator(range(total), per_page).get_page(page)
     offset = current.start_index() - 1 if total else 0
-    current.object_list = _summaries(visible, params, per_page, offset)
+    summaries = _summaries(visible, params, per_page, offset)
+    current.object_list = summaries  # type: ignore[assignment]  # the page shows these rows
     attention = _attention(visible, params)
     return Overview(
         page=current,
-        products=current.object_list,
+        products=summaries,
         attention=attention[:ATTENTION_LIMIT],
         more_attention=len(attention) > ATTENTION_LIMIT,
     )

@@ -8,13 +8,13 @@ buttons (refresh status, sync now, re-apply) are POST forms for Developer+ and a
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clusters.models import Cluster
 from deployments import desired
+from deployments.models import RuntimeStatus
 from deployments.overview import AttentionRow, ProductSummary, deployment_overview
 from deployments.selectors import Matrix, RuntimeView, age_text, product_matrix, runtime_view
 from deployments.services import runtime_reapply, runtime_refresh_status, runtime_sync_now
@@ -32,6 +33,7 @@ from nautes_portal import permissions
 from nautes_portal.errors import NautesError
 from nautes_portal.links import LinkPattern
 from nautes_portal.operations.models import Operation
+from nautes_portal.ui.htmx import HtmxHttpRequest
 from nautes_portal.ui.paging import page_size
 from products.models import DeploymentRuntime, Product
 from products.views.common import visible_product
@@ -46,7 +48,7 @@ def _runtime(product: Product, name: str) -> DeploymentRuntime:
     return runtime
 
 
-def _render(request: HttpRequest, template: str, partial: str, context: dict[str, Any]) -> Any:
+def _render(request: HtmxHttpRequest, template: str, partial: str, context: dict[str, Any]) -> Any:
     """The page, or only its polled partial for htmx requests."""
     context["poll"] = POLL
     return render(request, f"{template}#{partial}" if request.htmx else template, context)
@@ -94,7 +96,7 @@ def _matrix_rows(matrix: Matrix, product: str) -> list[dict[str, Any]]:
 
 @require_GET
 @login_required
-def product_deployments(request: HttpRequest, name: str) -> HttpResponse:
+def product_deployments(request: HtmxHttpRequest, name: str) -> HttpResponse:
     product = visible_product(request, name)
     matrix = product_matrix(product)
     oldest = matrix.oldest_read
@@ -130,17 +132,31 @@ def _argocd_link(cluster_name: str, runtime: str) -> str:
     cluster = Cluster.objects.filter(name=cluster_name).only("components_list").first()
     if cluster is None:
         return ""
-    deployment = (cluster.components_list or {}).get("deployment") or {}
-    host = (deployment.get("additions") or {}).get("host")
+    return argocd_application_url(cluster.components_list or {}, runtime)
+
+
+def argocd_application_url(components: dict[str, Any], runtime: str) -> str:
+    """`https://<deployment host>[:<gateway https node port>]/applications/<ns>/<runtime>`.
+
+    Upstream exposes Argo CD through the cluster's gateway (Traefik) on its https NodePort
+    (`components_list.gateway.additions.httpsNodePort`, 30443 by default), so the host alone
+    does not reach it; a host that names its own port is kept as it is.
+    """
+    deployment = components.get("deployment") or {}
+    host = str((deployment.get("additions") or {}).get("host") or "")
     if not host:
         return ""
-    namespace = desired.argocd_namespace(cluster.components_list)
+    gateway = (components.get("gateway") or {}).get("additions") or {}
+    port = str(gateway.get("httpsNodePort") or "")
+    if port.isdigit() and ":" not in host:
+        host = f"{host}:{port}"
+    namespace = desired.argocd_namespace(components)
     return f"https://{host}/applications/{namespace}/{runtime}"
 
 
 @require_GET
 @login_required
-def runtime_page(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
+def runtime_page(request: HtmxHttpRequest, name: str, runtime: str) -> HttpResponse:
     product = visible_product(request, name)
     row = _runtime(product, runtime)
     view = runtime_view(product, row)
@@ -165,7 +181,7 @@ def runtime_page(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
     return _render(request, "deployments/runtime_status.html", "runtime", context)
 
 
-def _act(request: HttpRequest, name: str, runtime: str) -> tuple[Product, str]:
+def _act(request: HtmxHttpRequest, name: str, runtime: str) -> tuple[Product, str]:
     product = visible_product(request, name)
     _runtime(product, runtime)
     if not permissions.can_change_resources(request.user, product):
@@ -175,7 +191,7 @@ def _act(request: HttpRequest, name: str, runtime: str) -> tuple[Product, str]:
 
 @require_POST
 @login_required
-def runtime_refresh_view(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
+def runtime_refresh_view(request: HtmxHttpRequest, name: str, runtime: str) -> HttpResponse:
     product, back = _act(request, name, runtime)
     try:
         status = runtime_refresh_status(product=product, runtime_name=runtime, actor=request.user)
@@ -189,7 +205,9 @@ def runtime_refresh_view(request: HttpRequest, name: str, runtime: str) -> HttpR
     return redirect(back)
 
 
-def _start(request: HttpRequest, name: str, runtime: str, start: Any, done: str) -> HttpResponse:
+def _start(
+    request: HtmxHttpRequest, name: str, runtime: str, start: Any, done: str
+) -> HttpResponse:
     """Start an operation on a runtime and report it on the page the user came from."""
     product, back = _act(request, name, runtime)
     try:
@@ -203,13 +221,13 @@ def _start(request: HttpRequest, name: str, runtime: str, start: Any, done: str)
 
 @require_POST
 @login_required
-def runtime_sync_view(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
+def runtime_sync_view(request: HtmxHttpRequest, name: str, runtime: str) -> HttpResponse:
     return _start(request, name, runtime, runtime_sync_now, "Sync requested")
 
 
 @require_POST
 @login_required
-def runtime_reapply_view(request: HttpRequest, name: str, runtime: str) -> HttpResponse:
+def runtime_reapply_view(request: HtmxHttpRequest, name: str, runtime: str) -> HttpResponse:
     return _start(request, name, runtime, runtime_reapply, "Re-apply started")
 
 
@@ -257,7 +275,8 @@ def _summary_row(summary: ProductSummary, now: dt.datetime, links: _Links) -> di
 
 def _attention_row(status: AttentionRow, now: dt.datetime, links: _Links) -> dict[str, Any]:
     product, runtime = status.product, status.runtime_name
-    view = RuntimeView(runtime, status.environment, [], status, now)
+    # The overview's row carries every column `RuntimeView.state` reads of a RuntimeStatus.
+    view = RuntimeView(runtime, status.environment, [], cast(RuntimeStatus, status), now)
     return {
         "product": product,
         "runtime": runtime,
@@ -275,7 +294,7 @@ def _attention_row(status: AttentionRow, now: dt.datetime, links: _Links) -> dic
 
 @require_GET
 @login_required
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: HtmxHttpRequest) -> HttpResponse:
     data = deployment_overview(
         request.user, page=request.GET.get("page"), per_page=page_size(request)
     )

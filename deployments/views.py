@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,9 +13,10 @@ from nautes_portal import permissions
 from nautes_portal.errors import NautesError
 from nautes_portal.operations import operation_retry
 from nautes_portal.operations.models import Operation
+from nautes_portal.ui.htmx import HtmxHttpRequest
 
 
-def _visible(request: HttpRequest, pk: int) -> Operation:
+def _visible(request: HtmxHttpRequest, pk: int) -> Operation:
     operation = permissions.operations_visible_to(request.user).filter(pk=pk).first()
     if operation is None:
         raise Http404("No such operation.")
@@ -24,14 +25,14 @@ def _visible(request: HttpRequest, pk: int) -> Operation:
 
 @require_GET
 @login_required
-def operation_list(request: HttpRequest) -> HttpResponse:
+def operation_list(request: HtmxHttpRequest) -> HttpResponse:
     operations = permissions.operations_visible_to(request.user).select_related("created_by")[:200]
     return render(request, "deployments/operation_list.html", {"operations": operations})
 
 
 @require_GET
 @login_required
-def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def operation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     operation = _visible(request, pk)
     context = {
         "operation": operation,
@@ -45,7 +46,7 @@ def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def operation_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+def operation_retry_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     operation = _visible(request, pk)
     if not permissions.can_retry_operation(request.user, operation):
         raise PermissionDenied("You may not retry this operation.")

@@ -56,7 +56,7 @@ def redact_paths(text: str) -> str:
         return text
     for directory, placeholder in _server_directories():
         pattern = r"(?:file://)?(?<![\w.-])" + re.escape(directory) + r"(?=/|[^\w.-]|$)"
-        text = re.sub(pattern, lambda _match, p=placeholder: p, text)
+        text = re.sub(pattern, placeholder.replace("\\", "\\\\"), text)
     return text
 
 

@@ -172,16 +172,42 @@ def operations_visible_to(user: Any) -> QuerySet[Any]:
 
 
 def can_retry_operation(user: Any, operation: Any) -> bool:
-    """Retrying needs the rights to start the operation today: Developer+ of its product,
-    tenant Maintainer+ for a cluster check, the creator for a product-less one."""
-    from nautes_portal.operations.kinds import CLUSTER_CHECK
+    """Retrying needs, now, the right that starting the operation's action needs (#12): a
+    retry acts again with the portal's service token, so having started it is not enough.
+
+    * a cluster check: tenant Maintainer+ (manage clusters);
+    * a product save: Maintainer+ of the product of that name when one exists (an update);
+      otherwise (a creation that failed before the product existed) its creator, while they
+      may still create products;
+    * code repositories and the product's authorization: Maintainer+ of the product;
+    * anything else of a product (runtimes): Developer+ of the product;
+    * an operation whose product was deleted: tenant administrators only (no one holds a
+      right on a product that is gone; a product of the same name now is another product).
+    """
+    from nautes_portal.operations.kinds import (
+        CLUSTER_CHECK,
+        CODEREPO_DEPROVISION,
+        CODEREPO_PROVISION,
+        PRODUCT_AUTHORIZATION,
+        PRODUCT_SAVE,
+    )
+
+    Product = apps.get_model("products", "Product")
 
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    if operation.product_id is not None:
-        return can_change_resources(user, operation.product)
     if operation.kind == CLUSTER_CHECK:
         return can_manage_clusters(user)
-    return bool(operation.created_by_id == user.pk)
+    if operation.kind == PRODUCT_SAVE:
+        product = operation.product or Product.objects.filter(name=operation.target).first()
+        if product is not None:
+            return can_update_product(user, product)
+        return operation.created_by_id == user.pk and can_create_product(user)
+    if operation.product is None:
+        return False
+    # Started by code-repository and binding saves and deletes (Maintainer+).
+    if operation.kind in (CODEREPO_PROVISION, CODEREPO_DEPROVISION, PRODUCT_AUTHORIZATION):
+        return can_manage_repositories(user, operation.product)
+    return can_change_resources(user, operation.product)

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "nautes_portal.middleware.SecurityHeadersMiddleware",
+    "nautes_portal.middleware.ApiTrailingSlashMiddleware",  # before anything reads the path
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -41,12 +41,13 @@ def gitlab_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"message": exc.message}, status=400)
     except (ParseError, KeyError, TypeError):
         return JsonResponse({"message": "not a GitLab project event"}, status=400)
+    # GitLab paths are case-insensitive: `Nautes/tenant` is the repository `nautes/tenant`.
     namespace, _, project = path.rpartition("/")
-    if (namespace, project) == tenant_repo_path():
+    if path.casefold() == "/".join(tenant_repo_path()).casefold():
         async_task("products.tasks.sync_tenant")
         return JsonResponse({"message": "tenant sync queued"}, status=202)
-    if project == settings.NAUTES_DEFAULT_PROJECT:
-        product = Product.objects.filter(name=namespace).only("pk").first()
+    if project.casefold() == settings.NAUTES_DEFAULT_PROJECT.casefold():
+        product = Product.objects.filter(name__iexact=namespace).only("pk").first()
         if product is not None:
             async_task("products.tasks.sync_product", product.pk)
             return JsonResponse({"message": "product sync queued"}, status=202)

@@ -56,22 +56,28 @@ def project_taken(namespace: str, path: str, why: str = "") -> Conflict:
 
 def tenant_namespaces() -> frozenset[str]:
     """The tenant repository's group and every ancestor group (an Owner of a parent group owns
-    the tenant repository too)."""
+    the tenant repository too), case-folded: GitLab paths are case-insensitive (`Nautes` and
+    `nautes` are the same group), so compare `name.casefold()` with these."""
     namespace, _ = tenant_repo_path()
-    parts = namespace.split("/")
+    parts = namespace.casefold().split("/")
     return frozenset("/".join(parts[: i + 1]) for i in range(len(parts)))
 
 
 def refuse_tenant_group(name: str) -> None:
     """The tenant group can never become (or be changed or deleted as) a product."""
-    if name in tenant_namespaces():
+    if name.casefold() in tenant_namespaces():
         raise group_taken(
             name, " (it holds the tenant configuration repository and is never a product)"
         )
 
 
 def is_tenant_repository(namespace: str, path: str) -> bool:
-    return (namespace, path) == tenant_repo_path()
+    """Whether `<namespace>/<path>` is the tenant repository, in any letter case (GitLab's)."""
+    tenant_namespace, tenant_path = tenant_repo_path()
+    return (namespace.casefold(), path.casefold()) == (
+        tenant_namespace.casefold(),
+        tenant_path.casefold(),
+    )
 
 
 def claim_product_group(*, name: str, actor: Any, host: GitHost) -> GroupClaim:

@@ -178,11 +178,14 @@ def complete_state(state: ProductState) -> ProductState:
 
 
 def _foreign_runtimes(product_pk: int | None, clusters: set[str]) -> list[Any]:
+    # A product not saved yet (pk None) has no runtimes: exclude nothing of the others.
     """Runtimes of other products on `clusters`, for the cross-product namespace rules."""
     from products.models import DeploymentRuntime, Environment, ProjectPipelineRuntime
     from products.state import ForeignRuntime
 
-    environments = Environment.objects.filter(cluster__in=clusters).exclude(product_id=product_pk)
+    environments = Environment.objects.filter(cluster__in=clusters)
+    if product_pk is not None:
+        environments = environments.exclude(product_id=product_pk)
     cluster_of = {
         (e.product_id, e.name): e.cluster
         for e in environments.only("product_id", "name", "cluster")

@@ -17,11 +17,10 @@ from nautes_portal.git_index import commit_author
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.config_repo import GitGroup, GitHost
 from nautes_portal.operations import Step, register
+from nautes_portal.operations.kinds import PRODUCT_SAVE
 from nautes_portal.operations.models import Operation
 from products.manifests import KUSTOMIZATION_PATH, kustomization
 from products.models import AccessLevel, Membership, Product
-
-PRODUCT_SAVE = "product.save"
 
 
 def _actor(operation: Operation) -> object | None:

@@ -48,15 +48,17 @@ from nautes_portal.keys import (
     public_key_material,
 )
 from nautes_portal.operations import Step, register
+from nautes_portal.operations.kinds import (
+    CODEREPO_DEPROVISION,
+    CODEREPO_PROVISION,
+    PRODUCT_AUTHORIZATION,
+)
 from nautes_portal.operations.models import Operation
 from products.adoption import code_repo_pid, is_verified_code_repo
 from products.models import CodeRepo, CodeRepoBinding
 
 logger = logging.getLogger(__name__)
 
-CODEREPO_PROVISION = "coderepo.provision"
-CODEREPO_DEPROVISION = "coderepo.deprovision"
-PRODUCT_AUTHORIZATION = "product.authorization"
 
 READONLY = "readonly"
 READWRITE = "readwrite"

@@ -431,7 +431,8 @@ def coderepo_save(
 
     check(planned_name)  # everything is validated before the first side effect
     created = project is None
-    project = host.ensure_project(
+    # Create-only when none was there: one made since the lookup is refused (409), not adopted.
+    project = (host.create_project if created else host.ensure_project)(
         namespace_path=product.name,
         path=repo_name,
         name=git.get("name") or repo_name,

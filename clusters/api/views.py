@@ -17,7 +17,14 @@ from clusters.manifests import cluster_reply
 from clusters.models import Cluster, ClusterHealth
 from nautes_portal import permissions
 from nautes_portal.api.query import Selector, apply_field_selector
-from nautes_portal.api.replies import ERRORS, FIELD_SELECTOR, SKIP_CHECK, MessageReply, items_of
+from nautes_portal.api.replies import (
+    ERRORS,
+    FIELD_SELECTOR,
+    SKIP_CHECK,
+    MessageReply,
+    items_of,
+    message_reply,
+)
 from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.vault import secret_store
@@ -85,14 +92,14 @@ class ClusterDetailView(APIView):
         if not isinstance(body, dict):
             raise RuleViolation("the request body must be a JSON object")
         check_lengths(body, caps=CLUSTER_FIELD_CAPS)
-        services.cluster_save(
+        outcome = services.cluster_save(
             name=cluster_name,
             body=body,
             actor=request.user,
             host=git_host(),
             secrets=secret_store(),
         )
-        return Response({"message": f"Successfully saved {cluster_name} cluster"})
+        return message_reply(f"Successfully saved {cluster_name} cluster", outcome)
 
     @extend_schema(
         operation_id="Cluster_DeleteCluster",
@@ -101,10 +108,10 @@ class ClusterDetailView(APIView):
     )
     def delete(self, request: Request, cluster_name: str) -> Response:
         self._require_manage(request)
-        services.cluster_delete(
+        outcome = services.cluster_delete(
             name=cluster_name, actor=request.user, host=git_host(), secrets=secret_store()
         )
-        return Response({"message": f"Successfully deleted {cluster_name} cluster"})
+        return message_reply(f"Successfully deleted {cluster_name} cluster", outcome)
 
     def _require_manage(self, request: Request) -> None:
         if not permissions.can_manage_clusters(request.user):

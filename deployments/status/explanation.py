@@ -84,7 +84,7 @@ def explain(status: RuntimeStatus) -> list[str]:
         )
     health = status.health_status
     if health and health != RuntimeStatus.Health.HEALTHY:
-        by_health = {
+        by_health: dict[str, str] = {
             RuntimeStatus.Health.DEGRADED: "is degraded",
             RuntimeStatus.Health.PROGRESSING: "is still rolling out",
             RuntimeStatus.Health.MISSING: "has resources missing from the cluster",

@@ -65,11 +65,10 @@ def expected_runtimes(cluster_name: str) -> list[Obj]:
         name=OuterRef("destination_environment"),
         cluster=cluster_name,
     )
-    return list(
-        DeploymentRuntime.objects.filter(Exists(on_cluster)).values(
-            "product_id", "product__group_id", "name", "destination_environment"
-        )
+    rows = DeploymentRuntime.objects.filter(Exists(on_cluster)).values(
+        "product_id", "product__group_id", "name", "destination_environment"
     )
+    return [dict(row) for row in rows]
 
 
 def _upsert(rows: list[RuntimeStatus], fields: Iterable[str]) -> None:
@@ -91,7 +90,7 @@ def _current(expected: list[Obj]) -> dict[tuple[int, str], Obj]:
         runtime_name__in={r["name"] for r in expected},
     ).values("pk", "product_id", "runtime_name", "cluster", "environment", "reachable",
              "source_version")  # fmt: skip
-    return {(row["product_id"], row["runtime_name"]): row for row in rows}
+    return {(row["product_id"], row["runtime_name"]): dict(row) for row in rows}
 
 
 def apply_reading(

@@ -49,9 +49,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, drf.ParseError):
         return error_response(400, "VALIDATOR", f"invalid request body: {exc.detail}")
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-        response = error_response(401, "UNAUTHENTICATED", str(exc.detail))
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
-        return response
+        refused = error_response(401, "UNAUTHENTICATED", str(exc.detail))
+        refused["WWW-Authenticate"] = 'Bearer realm="api"'
+        return refused
     if isinstance(exc, drf.PermissionDenied):
         return error_response(403, "NO_AUTHORIZATION", str(exc.detail))
     if isinstance(exc, Http404 | drf.NotFound):

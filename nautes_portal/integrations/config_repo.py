@@ -161,6 +161,19 @@ class GitHost(Protocol):
         """Return the project `<namespace_path>/<path>`, or None when it does not exist."""
         ...
 
+    def create_project(
+        self,
+        *,
+        namespace_path: str,
+        path: str,
+        name: str | None = None,
+        visibility: str = "private",
+        description: str = "",
+    ) -> GitProject:
+        """Create the project in an existing group; Conflict ("path has already been taken",
+        `ALREADY_TAKEN`) when it exists, even if it appeared a moment ago."""
+        ...
+
     def ensure_project(
         self,
         *,

@@ -526,6 +526,42 @@ class LocalGitHost:
         url = directory.resolve().as_uri()  # Both URLs clone with plain git.
         return GitProject(path=path, namespace_path=ns, ssh_url=url, http_url=url, **meta)
 
+    def create_project(
+        self,
+        *,
+        namespace_path: str,
+        path: str,
+        name: str | None = None,
+        visibility: str = "private",
+        description: str = "",
+    ) -> GitProject:
+        """Create the project with an empty bare repository; never touch an existing one.
+
+        A path that is taken raises Conflict `ALREADY_TAKEN` with GitLab's own wording.
+        """
+        directory = self._project_dir(namespace_path, path)
+        _check_visibility(visibility)
+        with self._locked():
+            if self.get_group(namespace_path) is None:
+                raise _error(f"Group {namespace_path!r} does not exist.")
+            if self.get_project(namespace_path, path) is not None:
+                full = f"{namespace_path}/{path}"
+                raise Conflict(
+                    f"Failed to create project {full}: path has already been taken",
+                    reason="ALREADY_TAKEN",
+                    metadata={"project": full},
+                )
+            # The metadata file is written last: a crash leaves no visible half project.
+            LocalConfigRepository.init_bare(directory)
+            meta = self._save(
+                directory / self.PROJECT_META,
+                self._next_id("project"),
+                path if name is None else name,
+                visibility,
+                description,
+            )
+        return self._project(namespace_path, path, directory, meta)
+
     def ensure_project(
         self,
         *,

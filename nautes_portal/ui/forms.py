@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
+
+
+def set_choices(form_field: forms.Field, choices: Iterable[tuple[str, str]]) -> None:
+    """Give a choice field its options (chosen at run time from the index)."""
+    cast(forms.ChoiceField, form_field).choices = list(choices)
 
 
 class AccessibleForm(forms.Form):
@@ -26,7 +32,8 @@ class AccessibleForm(forms.Form):
             ids = []
             if form_field.help_text:
                 ids.append(f"{bound.auto_id}_help")
-            if self.is_bound and self._errors is not None and name in self._errors:
+            errors = getattr(self, "_errors", None)  # set by full_clean; None before
+            if self.is_bound and errors is not None and name in errors:
                 ids.append(f"{bound.auto_id}_error")
                 form_field.widget.attrs["aria-invalid"] = "true"
             if ids:

@@ -38,6 +38,13 @@ def _optional(limit: int) -> serializers.CharField:
     return serializers.CharField(required=False, allow_blank=True, default="", max_length=limit)
 
 
+def _many(child: type[serializers.Serializer], **kwargs: Any) -> Any:
+    """A list of at most `ITEMS_MAX` `child` objects (DRF's `many=True`, whose list keywords
+    the stubs do not know)."""
+    make: Any = child
+    return make(many=True, max_length=ITEMS_MAX, **kwargs)
+
+
 def _strings(limit: int, **kwargs: Any) -> serializers.ListField:
     """A list of at most `ITEMS_MAX` strings of at most `limit` characters each."""
     return serializers.ListField(
@@ -148,7 +155,7 @@ class DeploymentRuntimeBodySerializer(serializers.Serializer):
 
 class PipelineSerializer(serializers.Serializer):
     name = _text(NAME_MAX, allow_blank=True)
-    label = _optional(TEXT_MAX)
+    label = _optional(TEXT_MAX)  # type: ignore[assignment]  # a body field, not Field.label
     path = _text(PATH_MAX, allow_blank=True)
 
 
@@ -185,7 +192,9 @@ class TransmissionSerializer(serializers.Serializer):
 
 
 class InputSerializer(serializers.Serializer):
-    source = InputSourceSerializer(required=False, allow_null=True, default=None)
+    source = InputSourceSerializer(  # type: ignore[assignment]  # a body field, not Field.source
+        required=False, allow_null=True, default=None
+    )
     transmission_method = TransmissionSerializer(required=False, allow_null=True, default=None)
 
 
@@ -193,9 +202,7 @@ class TriggerSerializer(serializers.Serializer):
     event_source = _text(NAME_MAX, allow_blank=True)
     pipeline = _text(NAME_MAX, allow_blank=True)
     revision = _optional(TEXT_MAX)
-    inputs = InputSerializer(
-        many=True, required=False, allow_null=True, default=list, max_length=ITEMS_MAX
-    )
+    inputs = _many(InputSerializer, required=False, allow_null=True, default=list)
 
 
 class AdditionalGitSerializer(serializers.Serializer):
@@ -225,20 +232,16 @@ class HookSerializer(serializers.Serializer):
 
 
 class HooksSerializer(serializers.Serializer):
-    pre_hooks = HookSerializer(
-        many=True, required=False, allow_null=True, default=list, max_length=ITEMS_MAX
-    )
-    post_hooks = HookSerializer(
-        many=True, required=False, allow_null=True, default=list, max_length=ITEMS_MAX
-    )
+    pre_hooks = _many(HookSerializer, required=False, allow_null=True, default=list)
+    post_hooks = _many(HookSerializer, required=False, allow_null=True, default=list)
 
 
 class ProjectPipelineRuntimeBodySerializer(serializers.Serializer):
     project = _text(NAME_MAX, allow_blank=False)
     pipeline_source = _text(GIT_NAME_MAX, allow_blank=False)
-    pipelines = PipelineSerializer(many=True, allow_empty=False, max_length=ITEMS_MAX)
-    event_sources = EventSourceSerializer(many=True, allow_empty=False, max_length=ITEMS_MAX)
-    pipeline_triggers = TriggerSerializer(many=True, allow_empty=False, max_length=ITEMS_MAX)
+    pipelines = _many(PipelineSerializer, allow_empty=False)
+    event_sources = _many(EventSourceSerializer, allow_empty=False)
+    pipeline_triggers = _many(TriggerSerializer, allow_empty=False)
     destination = StringOrObjectField(keys=("environment", "namespace"), required=False)
     isolation = serializers.ChoiceField(choices=["shared", "exclusive"])
     additional_resources = AdditionalResourcesSerializer(required=False, allow_null=True)

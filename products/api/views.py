@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -18,7 +18,14 @@ from rest_framework.views import APIView
 
 from nautes_portal import permissions
 from nautes_portal.api.query import Selector, apply_field_selector, insecure_skip_check
-from nautes_portal.api.replies import ERRORS, FIELD_SELECTOR, SKIP_CHECK, MessageReply, items_of
+from nautes_portal.api.replies import (
+    ERRORS,
+    FIELD_SELECTOR,
+    SKIP_CHECK,
+    MessageReply,
+    items_of,
+    message_reply,
+)
 from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
 from nautes_portal.integrations import git_host
 from products import services
@@ -151,8 +158,8 @@ KIND_APIS: dict[str, KindApi] = {
         to_reply=lambda product, row, repos: {
             "product": product,
             "name": row.name,
-            "cluster": row.cluster,
-            "env_type": row.env_type,
+            "cluster": cast(Environment, row).cluster,
+            "env_type": cast(Environment, row).env_type,
         },
         selectors={
             "cluster": Selector(lambda r: r["cluster"], exact=False),
@@ -170,7 +177,7 @@ KIND_APIS: dict[str, KindApi] = {
         to_reply=lambda product, row, repos: {
             "product": product,
             "name": row.name,
-            "language": row.language,
+            "language": cast(Project, row).language,
         },
         selectors={"project_name": Selector(lambda r: r["name"], exact=False)},
         may_write=permissions.can_change_resources,
@@ -326,7 +333,7 @@ class ResourceDetailView(APIView):
                 host=git_host(),
                 skip_check=skip,
             )
-        return _reply(f"Successfully saved {name} configuration", outcome)
+        return message_reply(f"Successfully saved {name} configuration", outcome)
 
     def delete(self, request: Request, product_name: str, name: str) -> Response:
         product = self._writable_product(request, product_name)
@@ -348,12 +355,7 @@ class ResourceDetailView(APIView):
                 host=git_host(),
                 skip_check=skip,
             )
-        return _reply(f"Successfully deleted {name} configuration", outcome)
-
-
-def _reply(message: str, outcome: services.SaveOutcome) -> Response:
-    """Upstream's `{"message"}`, with a provisioning warning appended as upstream does."""
-    return Response({"message": f"{message} {outcome.warning}".strip()})
+        return message_reply(f"Successfully deleted {name} configuration", outcome)
 
 
 def views_for(collection: str) -> tuple[type[APIView], type[APIView]]:

@@ -12,7 +12,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from nautes_portal.limits import InputRefused, load_yaml_bounded
-from nautes_portal.ui.forms import AccessibleForm
+from nautes_portal.ui.forms import AccessibleForm, set_choices
 from products import rules
 from products.api import serializers as bodies
 
@@ -115,7 +115,7 @@ class EnvironmentForm(ResourceForm):
 
     def setup(self, choices: Choices, initial: dict[str, Any]) -> None:
         options = _with_current(list(choices.clusters), str(initial.get("cluster") or ""))
-        self.fields["cluster"].choices = [("", "Choose a cluster…"), *options]
+        set_choices(self.fields["cluster"], [("", "Choose a cluster…"), *options])
 
     def body(self) -> dict[str, Any]:
         return {"cluster": self.cleaned_data["cluster"], "env_type": self.cleaned_data["env_type"]}
@@ -174,7 +174,7 @@ class CodeRepoForm(ResourceForm):
 
     def setup(self, choices: Choices, initial: dict[str, Any]) -> None:
         options = _with_current(_pairs(choices.projects), str(initial.get("project") or ""))
-        self.fields["project"].choices = [("", "— none —"), *options]
+        set_choices(self.fields["project"], [("", "— none —"), *options])
 
     def body(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -238,9 +238,9 @@ class BindingForm(ResourceForm):
 
     def setup(self, choices: Choices, initial: dict[str, Any]) -> None:
         repos = _with_current(_pairs(choices.repos), str(initial.get("coderepo") or ""))
-        self.fields["coderepo"].choices = [("", "Choose a repository…"), *repos]
+        set_choices(self.fields["coderepo"], [("", "Choose a repository…"), *repos])
         stored = [p for p in initial.get("projects") or [] if p not in choices.projects]
-        self.fields["projects"].choices = _pairs([*choices.projects, *stored])
+        set_choices(self.fields["projects"], _pairs([*choices.projects, *stored]))
 
     def body(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -288,11 +288,11 @@ class DeploymentRuntimeForm(ResourceForm):
 
     def setup(self, choices: Choices, initial: dict[str, Any]) -> None:
         envs = _with_current(_pairs(choices.environments), str(initial.get("environment") or ""))
-        self.fields["environment"].choices = [("", "Choose an environment…"), *envs]
+        set_choices(self.fields["environment"], [("", "Choose an environment…"), *envs])
         repos = _with_current(_pairs(choices.repos), str(initial.get("code_repo") or ""))
-        self.fields["code_repo"].choices = [("", "Choose a repository…"), *repos]
+        set_choices(self.fields["code_repo"], [("", "Choose a repository…"), *repos])
         stored = [p for p in initial.get("projects_ref") or [] if p not in choices.projects]
-        self.fields["projects_ref"].choices = _pairs([*choices.projects, *stored])
+        set_choices(self.fields["projects_ref"], _pairs([*choices.projects, *stored]))
 
     def body(self) -> dict[str, Any]:
         data = self.cleaned_data

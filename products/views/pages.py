@@ -62,7 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The user's products with their runtime health, and what to do next."""
     user = request.user
     visible = permissions.products_visible_to(user)
-    mine = visible if user.is_superuser else visible.filter(memberships__user=user)
+    mine = visible if user.is_superuser else visible.filter(memberships__user=user.pk)
     products = list(mine.order_by("name")[:OVERVIEW_ROWS])
     context = {
         "products": products,

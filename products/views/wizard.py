@@ -207,10 +207,10 @@ def wizard_validate(request: HttpRequest, step: str) -> HttpResponse:
         problems = _form_errors(form) + problems
     elif typed:
         ui = KIND_UIS[LIST_STEPS[step]]
-        form = ui.form(request.POST, choices=draft.choices())
-        problems = _form_errors(form)
+        item_form = ui.form(request.POST, choices=draft.choices())
+        problems = _form_errors(item_form)
         if not problems:
-            body = form.body()
+            body = item_form.body()
             problems = draft.check_item(step, typed, body)
             if not problems:
                 resource = draft.resource(step, typed, body)

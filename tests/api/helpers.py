@@ -56,7 +56,6 @@ DEPLOYMENT_WORKER = {
     "traefik": {"http_node_port": "30080", "https_node_port": "30443"},
     "reserved_namespaces_allowed_products": {
         "argo-rollouts": ["nautes-labs"],
-        "argocd": ["nautes-labs"],
         "traefik": ["nautes-labs"],
         "external-secrets": ["nautes-labs"],
         "vault": ["nautes-labs"],

@@ -44,7 +44,9 @@ POLICY: list[tuple[str, str, Any]] = [
     ("get", r"^/api/v1/audit$", "auth"),
     ("get", r"^/api/v1/operations$", "auth"),
     ("get", r"^/api/v1/operations/[^/]+$", 20),
-    ("post", r"^/api/v1/operations/[^/]+/retry$", 30),
+    # The operation retried is acme's first, its product save: a retry needs what the save
+    # needs (Maintainer+); retrying a runtime's needs Developer+ (tests/security).
+    ("post", r"^/api/v1/operations/[^/]+/retry$", 40),
     ("get", r"^/api/v1/products/[^/]+$", 20),
     ("post", r"^/api/v1/products/[^/]+$", 40),
     ("delete", r"^/api/v1/products/[^/]+$", 50),

@@ -58,7 +58,8 @@ HOST_BODY: dict[str, Any] = {
 }
 
 # §4.4 example 2: the docs' physical deployment worker with the v0.3 aliases, after fixing
-# `hnc` -> `hnc-system` and dropping `cert-manager`.
+# `hnc` -> `hnc-system` and dropping `cert-manager` and `argocd` (Argo CD's namespace is never
+# granted, #12; tests/security/test_review_followups.py).
 PHYSICAL_DEPLOYMENT_BODY: dict[str, Any] = {
     "api_server": "https://8.217.50.114:6443",
     "cluster_kind": "kubernetes",
@@ -70,7 +71,6 @@ PHYSICAL_DEPLOYMENT_BODY: dict[str, Any] = {
     "traefik": {"http_node_port": "30080", "https_node_port": "30443"},
     "reserved_namespaces_allowed_products": {
         "argo-rollouts": ["demo-quickstart"],
-        "argocd": ["demo-quickstart"],
         "traefik": ["demo-quickstart"],
         "external-secrets": ["demo-quickstart"],
         "vault": ["demo-quickstart"],
@@ -85,7 +85,7 @@ PHYSICAL_DEPLOYMENT_BODY: dict[str, Any] = {
     "kubeconfig": KUBECONFIG_B64,
 }
 
-# §4.4 example 3: the CLI's virtual pipeline worker.
+# §4.4 example 3: the CLI's virtual pipeline worker, without its `argocd` grant (never granted).
 VIRTUAL_PIPELINE_BODY: dict[str, Any] = {
     "api_server": "https://8.217.50.114:31456",
     "cluster_kind": "kubernetes",
@@ -118,7 +118,6 @@ VIRTUAL_PIPELINE_BODY: dict[str, Any] = {
     "reserved_namespaces_allowed_products": {
         "tekton-pipelines": ["demo"],
         "argo-events": ["demo"],
-        "argocd": ["demo"],
         "traefik": ["demo"],
         "external-secrets": ["demo"],
         "hnc-system": ["demo"],
@@ -596,10 +595,10 @@ def test_primary_domain_must_be_a_domain_name() -> None:
 
 
 def test_reserved_namespaces_must_be_component_namespaces() -> None:
-    request = body(HOST_BODY, reserved_namespaces_allowed_products={"argocd": ["demo"]})
+    request = body(HOST_BODY, reserved_namespaces_allowed_products={"argo-rollouts": ["demo"]})
     message = message_of("cluster-host", request)
     assert message == (
-        "failed to validate cluster, err: reserved namespace argocd is not in component list"
+        "failed to validate cluster, err: reserved namespace argo-rollouts is not in component list"
     )
 
 

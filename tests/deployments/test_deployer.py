@@ -182,7 +182,7 @@ def cluster_dev(secret_store: Any, fake_kube_factory: Any) -> FakeKubeServer:
         "cluster-dev",
         server,
         reserved_namespaces_allowed_products={
-            "argocd": ["nautes-labs"],
+            "argo-rollouts": ["nautes-labs"],
             "traefik": ["nautes-labs", "other"],
             "vault": ["other"],
         },
@@ -229,7 +229,7 @@ def test_dr_dev_creates_exactly_what_the_runtime_operator_would(
         "description": "Nautes product nautes-labs",
         "destinations": [
             {"server": "https://kubernetes.default.svc", "namespace": ns}
-            for ns in ("argocd", "dr-dev", "traefik")
+            for ns in ("argo-rollouts", "dr-dev", "traefik")
         ],
         "sourceRepos": [SSH_URL],
         "clusterResourceWhitelist": [
@@ -320,7 +320,7 @@ def test_removal_deletes_in_order_and_keeps_what_other_runtimes_use(
         assert deploy(product, name).status == "succeeded"
     project = cluster_dev.get(PROJECTS, "argocd", "product-12")
     assert [d["namespace"] for d in project["spec"]["destinations"]] == [
-        "argocd",
+        "argo-rollouts",
         "dr-dev",
         "traefik",
         "web",
@@ -336,7 +336,7 @@ def test_removal_deletes_in_order_and_keeps_what_other_runtimes_use(
                        "/api/v1/namespaces/web"]  # fmt: skip
     project = cluster_dev.get(PROJECTS, "argocd", "product-12")
     assert [d["namespace"] for d in project["spec"]["destinations"]] == [
-        "argocd",
+        "argo-rollouts",
         "dr-dev",
         "traefik",
     ]

@@ -139,6 +139,36 @@ def test_the_runtime_page_explains_and_offers_buttons_to_developers(product: Pro
     assert partial.lstrip().startswith('<div id="runtime"') and "Sync now" not in partial
 
 
+@pytest.mark.parametrize(
+    ("host", "gateway", "expected"),
+    [
+        ("argocd.example.com", {"httpsNodePort": "30443"}, "https://argocd.example.com:30443"),
+        ("argocd.example.com", None, "https://argocd.example.com"),
+        ("argocd.example.com:8443", {"httpsNodePort": "30443"}, "https://argocd.example.com:8443"),
+    ],
+)
+def test_the_runtime_page_opens_argo_cd_through_the_gateways_https_node_port(
+    product: Product, host: str, gateway: dict[str, str] | None, expected: str
+) -> None:
+    """Upstream reaches Argo CD through the cluster's Traefik on its https NodePort."""
+    components: dict[str, Any] = {
+        "deployment": {"name": "argocd", "namespace": "argocd", "additions": {"host": host}}
+    }
+    if gateway is not None:
+        components["gateway"] = {"name": "traefik", "namespace": "traefik", "additions": gateway}
+    Cluster.objects.create(
+        name="cluster-dev",
+        api_server="https://127.0.0.1:1",
+        cluster_type="physical",
+        usage="worker",
+        worker_type="deployment",
+        path="nautes/overlays/production/clusters/cluster-dev.yaml",
+        components_list=components,
+    )
+    html = browser("bob").get("/products/nautes-labs/deployments/dr-dev/").content.decode()
+    assert f'href="{expected}/applications/argocd/dr-dev"' in html
+
+
 def test_the_overview_lists_the_users_products_and_what_needs_attention(
     product: Product,
 ) -> None:

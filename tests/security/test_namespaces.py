@@ -279,7 +279,10 @@ def test_no_allow_list_opens_system_or_platform_namespaces(namespace: str) -> No
         )
         assert len(problems) == 1 and ONLY_OWN in problems[0], problems
     allow_list = cluster["reservedNamespacesAllowedProducts"]
-    assert rules.allowed_namespaces("nautes-labs", "product-12", allow_list) == frozenset()
+    granted = rules.allowed_namespaces(
+        "nautes-labs", "product-12", allow_list, argocd_namespace="argocd"
+    )
+    assert granted == frozenset()
 
 
 def test_another_products_runtime_namespace_on_another_cluster_is_free() -> None:

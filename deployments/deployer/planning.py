@@ -1,0 +1,108 @@
+"""Planning a deployment: the `runtime.*` kinds, DeployError, and the runtime, product placement
+and cluster as the index says now (`deployments.desired` turns them into objects)."""
+
+from __future__ import annotations
+
+from clusters.models import Cluster
+from deployments import desired
+from deployments.desired import ProductPlacement, RuntimePlan
+from nautes_portal.errors import IntegrationError
+from products.models import CodeRepo, DeploymentRuntime, Environment, Product
+
+RUNTIME_DEPLOY = "runtime.deploy"
+RUNTIME_REMOVE = "runtime.remove"
+RUNTIME_SYNC = "runtime.sync"
+SYSTEM = "Kubernetes"
+
+
+class DeployError(IntegrationError):
+    """The runtime cannot be deployed as configured (a missing environment, cluster, repo)."""
+
+    reason = "DEPLOY_IMPOSSIBLE"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(SYSTEM, message, retryable=False)
+
+
+# ---- Reading the index ------------------------------------------------------
+def repo_url(repo: CodeRepo) -> str:
+    """The URL Argo CD clones: the manifest's `spec.url`, else the SSH URL, else HTTP."""
+    return repo.url or repo.ssh_url or repo.http_url
+
+
+def runtimes_on_cluster(product: Product, cluster_name: str) -> list[DeploymentRuntime]:
+    """The product's runtimes whose environment is on the cluster (one query)."""
+    environments = Environment.objects.filter(product=product, cluster=cluster_name).values("name")
+    return list(
+        DeploymentRuntime.objects.filter(
+            product=product, destination_environment__in=environments
+        ).order_by("name")
+    )
+
+
+def plan_for(runtime: DeploymentRuntime, repos: dict[str, CodeRepo]) -> RuntimePlan:
+    """The runtime with its defaults resolved and its manifest repository's URL."""
+    repo = repos.get(runtime.manifest_code_repo)
+    return RuntimePlan(
+        name=runtime.name,
+        namespaces=desired.runtime_namespaces(runtime.name, runtime.destination_namespaces),
+        account=desired.runtime_account(runtime.name, runtime.account),
+        repo_id=runtime.manifest_code_repo,
+        repo_url=repo_url(repo) if repo is not None else "",
+        path=runtime.manifest_path,
+        revision=runtime.manifest_target_revision,
+    )
+
+
+def placement_for(
+    product: Product | None,
+    cluster: Cluster,
+    *,
+    product_id: str,
+    product_name: str,
+    exclude: str | None = None,
+) -> ProductPlacement:
+    """The product on the cluster as the index says now (without the runtime `exclude`)."""
+    runtimes: list[DeploymentRuntime] = []
+    repos: dict[str, CodeRepo] = {}
+    if product is not None:
+        runtimes = [r for r in runtimes_on_cluster(product, cluster.name) if r.name != exclude]
+        wanted = {r.manifest_code_repo for r in runtimes}
+        repos = {r.name: r for r in CodeRepo.objects.filter(product=product, name__in=wanted)}
+    return ProductPlacement(
+        product_name=product_name,
+        product_id=product_id,
+        argocd_namespace=desired.argocd_namespace(cluster.components_list),
+        runtimes=tuple(plan_for(r, repos) for r in runtimes),
+        reserved_namespaces=desired.reserved_namespaces_for(
+            product_name,
+            cluster.reserved_namespaces_allowed_products,
+            product_id,
+            cluster.components_list,
+        ),
+        cluster_resources=desired.cluster_resources_for(
+            product_name, cluster.product_allowed_cluster_resources
+        ),
+        cluster_reserved=desired.component_namespaces(
+            cluster.components_list, cluster.reserved_namespaces_allowed_products
+        ),
+    )
+
+
+def cluster_of(product: Product, runtime: DeploymentRuntime) -> Cluster:
+    """The runtime's cluster: DeploymentRuntime → Environment → Cluster, or a clear error."""
+    environment = Environment.objects.filter(
+        product=product, name=runtime.destination_environment
+    ).first()
+    if environment is None:
+        raise DeployError(
+            f"runtime {runtime.name} names environment {runtime.destination_environment!r}, "
+            f"which product {product.name} does not have"
+        )
+    cluster = Cluster.objects.filter(name=environment.cluster).first()
+    if cluster is None:
+        raise DeployError(
+            f"environment {environment.name} is on cluster {environment.cluster!r}, which is not "
+            "registered; register the cluster, then re-apply the runtime"
+        )
+    return cluster
