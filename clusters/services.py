@@ -319,6 +319,78 @@ def cluster_delete(*, name: str, actor: Any, host: GitHost, secrets: SecretStore
     return SaveOutcome(commit_sha=sha, path=old.path, created=False, warning=warning)
 
 
+def _without_product(spec: dict[str, Any], product_name: str) -> dict[str, Any]:
+    """`spec` with `product_name` (in any letter case) taken out of both allow-lists: the
+    namespaces stay (reserved, maybe for other products), the product's resource list goes."""
+    gone = product_name.casefold()
+
+    def named(item: Any) -> bool:
+        return isinstance(item, str) and item.casefold() == gone
+
+    result = dict(spec)
+    reserved = spec.get("reservedNamespacesAllowedProducts")
+    if isinstance(reserved, dict):
+        result["reservedNamespacesAllowedProducts"] = {
+            namespace: [p for p in products if not named(p)]
+            if isinstance(products, list)
+            else products
+            for namespace, products in reserved.items()
+        }
+    resources = spec.get("productAllowedClusterResources")
+    if isinstance(resources, dict):
+        kept = {product: kinds for product, kinds in resources.items() if not named(product)}
+        if kept:
+            result["productAllowedClusterResources"] = kept
+        else:
+            result.pop("productAllowedClusterResources")
+    return result
+
+
+def cluster_grants_revoke(*, product_name: str, actor: Any, host: GitHost) -> list[str]:
+    """Take a deleted product's name out of every cluster's allow-lists, in one tenant commit;
+    return the clusters changed (none: nothing is written).
+
+    The allow-lists name products (upstream's manifest format, kept), so a product created later
+    under the same name by anyone would inherit them (#12). `product_delete` calls this before
+    it removes the product from the index, so the name is never free while still granted.
+    """
+    changed = []
+    for cluster in Cluster.objects.order_by("name"):
+        spec = cluster.spec
+        kept = _without_product(spec, product_name)
+        if kept != spec:
+            changed.append((cluster, {**cluster.manifest, "spec": kept}))
+    if not changed:
+        return []
+    changes: dict[str, bytes | None] = {
+        cluster.path or cluster_path(cluster.name): dump_yaml(document)
+        for cluster, document in changed
+    }
+    names = [cluster.name for cluster, _ in changed]
+    repo = tenant_repository(host, actor=actor)
+    message = f"[API] Delete_Product: {product_name}: its grants on {', '.join(names)}."
+    _, sha = _commit_tenant(repo, changes, message, actor)
+
+    def index_commit() -> None:
+        tenant_sync(repo=repo)  # HEAD holds `sha` (or a later commit, which is newer)
+        with transaction.atomic():
+            for cluster, document in changed:
+                path = cluster.path or cluster_path(cluster.name)
+                audit_record(
+                    actor=actor,
+                    action="save",
+                    kind="Cluster",
+                    name=cluster.name,
+                    repository="/".join(tenant_repo_path()),
+                    commit_sha=sha,
+                    diff=yaml_diff(path, dump_yaml(cluster.manifest), dump_yaml(document)),
+                    message=f"product {product_name} deleted: its grants removed",
+                )
+
+    index_after_commit(index_commit, index_commit, what="the clusters", commit_sha=sha)
+    return names
+
+
 def tenant_sync(*, repo: ConfigRepository) -> bool:
     """Import the clusters of the tenant repository at HEAD into the index.
 

@@ -700,7 +700,14 @@ def product_delete(*, product: Product, actor: Any, host: GitHost) -> None:
             reason="RESOURCE_IN_USE",
         )
     host.delete_group(product.name)
-    audit_record(actor=actor, action="delete", kind="Product", name=product.name, product=None)
+    # Clusters grant by product name: the name is freed only once no allow-list grants it, or
+    # whoever creates a product of that name next would inherit the grants (#12). A failure
+    # here keeps the product (its group gone): deleting it again finishes the job.
+    from clusters.services import cluster_grants_revoke
+
+    revoked = cluster_grants_revoke(product_name=product.name, actor=actor, host=host)
+    message = f"its grants removed from clusters {', '.join(revoked)}" if revoked else ""
+    audit_record(actor=actor, action="delete", kind="Product", name=product.name, message=message)
     product.delete()
 
 

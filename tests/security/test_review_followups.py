@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
 from clusters.models import Cluster, TenantRepository
+from deployments import desired
 from deployments.deployer import RUNTIME_DEPLOY, RUNTIME_REMOVE
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations.config_repo import Author, GitProject
@@ -544,3 +546,107 @@ def test_the_cluster_api_replies_plainly_without_a_warning(
     assert _ok(saved) == {"message": "Successfully saved cluster-dev cluster"}
     deleted = admin_api.delete("/api/v1/clusters/cluster-dev")
     assert _ok(deleted) == {"message": "Successfully deleted cluster-dev cluster"}
+
+
+# ---- 6. A deleted product's name is freed only with its grants -----------------------------
+PRIVATE = {"git": {"gitlab": {"visibility": "private"}}}
+RESOURCES = [{"kind": "ClusterRole", "group": "rbac.authorization.k8s.io"}]
+CLUSTER_FILE = "nautes/overlays/production/clusters/cluster-dev.yaml"
+
+
+def _grant_acme_and_other_team(admin_api: APIClient) -> None:
+    """cluster-dev lets acme (also as `Acme`) and other-team into argo-rollouts, and lets both
+    manage ClusterRoles."""
+    body = _worker(
+        {"argo-rollouts": ["acme", "other-team", "Acme"], "traefik": ["acme"]},
+        product_allowed_cluster_resources={"acme": RESOURCES, "other-team": RESOURCES},
+    )
+    _ok(admin_api.post("/api/v1/clusters/cluster-dev", body, format="json"))
+
+
+def _cluster_spec(git_root: Path) -> dict[str, Any]:
+    return yaml.safe_load(tenant_files(git_root)[CLUSTER_FILE])["spec"]
+
+
+def test_deleting_a_product_removes_its_name_from_every_allow_list(
+    admin_api: APIClient,
+    alice: Any,
+    alice_api: APIClient,
+    secret_store: Any,
+    git_root: Path,
+    make_user: Any,
+    api_client_for: Any,
+) -> None:
+    """acme is granted on cluster-dev; its Owner deletes it; bob creates `acme` again. The
+    grants named a product, so bob's acme would have got acme's component namespaces and
+    cluster-scoped kinds in its AppProject."""
+    _ok(alice_api.post(f"{BASE}/acme", PRIVATE, format="json"))
+    _grant_acme_and_other_team(admin_api)
+    _ok(alice_api.delete(f"{BASE}/acme"))
+
+    spec = _cluster_spec(git_root)
+    assert spec["reservedNamespacesAllowedProducts"] == {
+        "argo-rollouts": ["other-team"],
+        "traefik": [],
+    }
+    assert spec["productAllowedClusterResources"] == {"other-team": RESOURCES}
+    cluster = Cluster.objects.get(name="cluster-dev")
+    assert cluster.reserved_namespaces_allowed_products == spec["reservedNamespacesAllowedProducts"]
+    assert cluster.product_allowed_cluster_resources == {"other-team": RESOURCES}
+    assert cluster.problems == []
+    event = AuditEvent.objects.filter(kind="Cluster", name="cluster-dev", action="save").first()
+    assert event is not None and event.actor == alice and "acme" in event.diff
+
+    bob = api_client_for(make_user("bob"))
+    _ok(bob.post(f"{BASE}/acme", PRIVATE, format="json"))
+    product = Product.objects.get(name="acme")
+    assert (
+        desired.reserved_namespaces_for(
+            "acme", cluster.reserved_namespaces_allowed_products, product.resource_name, None
+        )
+        == ()
+    )
+    assert desired.cluster_resources_for("acme", cluster.product_allowed_cluster_resources) == ()
+
+
+def test_deleting_an_ungranted_product_writes_nothing_to_the_tenant_repository(
+    admin_api: APIClient, alice_api: APIClient, secret_store: Any, git_root: Path
+) -> None:
+    _grant_acme_and_other_team(admin_api)
+    _ok(alice_api.post(f"{BASE}/shop", PRIVATE, format="json"))
+    head = TenantRepository.objects.get().head_sha
+    _ok(alice_api.delete(f"{BASE}/shop"))
+    assert TenantRepository.objects.get().head_sha == head
+    assert "acme" in _cluster_spec(git_root)["productAllowedClusterResources"]
+
+
+def test_a_failed_grant_removal_keeps_the_name_taken_until_the_delete_is_done(
+    admin_api: APIClient,
+    alice_api: APIClient,
+    secret_store: Any,
+    git_root: Path,
+    make_user: Any,
+    api_client_for: Any,
+) -> None:
+    """The tenant commit conflicts (someone pushed there meanwhile): the product stays in the
+    index, so nobody else can take its name while the grants remain; deleting again ends it."""
+    _ok(alice_api.post(f"{BASE}/acme", PRIVATE, format="json"))
+    _grant_acme_and_other_team(admin_api)
+    host = LocalGitHost(git_root)
+    repo = host.repository(host.get_project("nautes", "tenant"))
+    repo.commit(
+        changes={"README.md": b"pushed behind the portal's back"},
+        expected_parent=repo.head(),
+        message="outside",
+        author=Author(name="Bob", email="bob@example.com"),
+    )
+    first = alice_api.delete(f"{BASE}/acme")
+    assert first.status_code == 409, first.json()
+    assert Product.objects.filter(name="acme").exists()
+    assert "acme" in _cluster_spec(git_root)["productAllowedClusterResources"]
+    bob = api_client_for(make_user("bob"))
+    assert bob.post(f"{BASE}/acme", PRIVATE, format="json").status_code in (403, 404)
+
+    _ok(alice_api.delete(f"{BASE}/acme"))
+    assert not Product.objects.filter(name="acme").exists()
+    assert "acme" not in _cluster_spec(git_root)["productAllowedClusterResources"]
