@@ -60,7 +60,7 @@ SCHEDULED = (
     "products.tasks.sync_all",
     "deployments.status.status_collect_task",
     "clusters.services.check_all_clusters",
-    "deployments.tasks.resume_stale_operations",
+    "nautes_portal.operations.tasks.resume_stale_operations",
 )
 CLUSTER = {
     "api_server": "https://127.0.0.1:1",  # refuses at once: checks and collection fail fast

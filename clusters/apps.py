@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class ClustersConfig(AppConfig):
     name = "clusters"
     verbose_name = "Runtime clusters"
+
+    def ready(self) -> None:
+        # Importing it registers `cluster.check` with the core's operations engine.
+        from clusters import health  # noqa: F401

@@ -14,13 +14,13 @@ from django.utils import timezone
 from clusters import catalogue
 from clusters.kubeconfig import normalize_kubeconfig
 from clusters.models import Cluster, ClusterHealth
-from deployments.models import Operation
-from deployments.operations import Step, register
 from nautes_portal.errors import IntegrationError, RuleViolation
 from nautes_portal.integrations.kube import ClusterError, KubeClient
 from nautes_portal.integrations.vault import cluster_kubeconfig_location, secret_store
+from nautes_portal.operations import Step, register
+from nautes_portal.operations.kinds import CLUSTER_CHECK
+from nautes_portal.operations.models import Operation
 
-CLUSTER_CHECK = "cluster.check"
 ARGOCD_CRDS = ("applications.argoproj.io", "appprojects.argoproj.io")
 
 

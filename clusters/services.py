@@ -30,19 +30,19 @@ from clusters.rules import (
     validate_cluster_delete,
     validate_cluster_update,
 )
+from clusters.signals import cluster_references_requested, cluster_saved
 from nautes_portal.audit import audit_record, yaml_diff
 from nautes_portal.errors import NotFound
-from nautes_portal.integrations import tenant_repo_path
-from nautes_portal.integrations.config_repo import CommitConflict, ConfigRepository, GitHost
-from nautes_portal.integrations.vault import SecretStore, cluster_kubeconfig_location
-from nautes_portal.yaml_io import ManifestError, dump_yaml, load_yaml
-from products.models import Environment
-from products.services import (
+from nautes_portal.git_index import (
     SaveOutcome,
     commit_author,
     import_until_settled,
     index_after_commit,
 )
+from nautes_portal.integrations import tenant_repo_path
+from nautes_portal.integrations.config_repo import CommitConflict, ConfigRepository, GitHost
+from nautes_portal.integrations.vault import SecretStore, cluster_kubeconfig_location
+from nautes_portal.yaml_io import ManifestError, dump_yaml, load_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -77,17 +77,14 @@ def _tenant_state() -> TenantRepository:
 
 
 def cluster_references(name: str) -> list[str]:
-    """What still uses a cluster: virtual clusters on it and environments of any product."""
+    """What still uses a cluster: virtual clusters on it, then what the apps above answer
+    (`cluster_references_requested`: the environments of any product)."""
     refs = [
         f"cluster/{c}"
         for c in Cluster.objects.filter(host_cluster=name).values_list("name", flat=True)
     ]
-    refs += [
-        f"environment/{product}/{env}"
-        for product, env in Environment.objects.filter(cluster=name)
-        .order_by("product__name", "name")
-        .values_list("product__name", "name")
-    ]
+    for _, answer in cluster_references_requested.send(sender=Cluster, name=name):
+        refs += answer
     return refs
 
 
@@ -235,8 +232,14 @@ def _write_cluster(
         row = Cluster.objects.filter(name=name).first()
         if row is not None:  # None: a later commit a sync imported meanwhile removed it again
             cluster_check_start(cluster=row, actor=actor)
-        if old is not None and _allow_lists(old.spec) != _allow_lists(cluster.spec):
-            _redeploy_on(name, actor)
+        cluster_saved.send(
+            sender=Cluster,
+            name=name,
+            old_spec=old.spec if old is not None else None,
+            new_spec=cluster.spec,
+            commit_sha=sha,
+            actor=actor,
+        )
 
     def index_commit() -> None:
         with transaction.atomic():
@@ -260,21 +263,6 @@ def _write_cluster(
 
     warning = index_after_commit(index_commit, reindex, what="the clusters", commit_sha=sha)
     return SaveOutcome(commit_sha=sha, path=path, created=old is None, warning=warning)
-
-
-def _allow_lists(spec: dict[str, Any]) -> tuple[Any, Any]:
-    return (
-        spec.get("reservedNamespacesAllowedProducts"),
-        spec.get("productAllowedClusterResources"),
-    )
-
-
-def _redeploy_on(cluster_name: str, actor: Any) -> None:
-    """The AppProjects on a cluster carry its allow-lists: re-apply the runtimes there."""
-    from deployments.services import runtimes_redeploy_start
-
-    for env in Environment.objects.filter(cluster=cluster_name).select_related("product"):
-        runtimes_redeploy_start(product=env.product, actor=actor, environment=env.name)
 
 
 def _restore_secret(
@@ -483,7 +471,7 @@ def _cluster_file_problems(name: str, document: dict[str, Any]) -> list[str]:
 def cluster_check_start(*, cluster: Cluster, actor: Any, inline: bool = False) -> Any:
     """Start the connectivity and readiness check of a cluster (queued unless `inline`)."""
     from clusters.health import CLUSTER_CHECK
-    from deployments.operations import operation_create, operation_enqueue, operation_run
+    from nautes_portal.operations import operation_create, operation_enqueue, operation_run
 
     operation = operation_create(
         kind=CLUSTER_CHECK, target=cluster.name, params={"cluster": cluster.name}, actor=actor

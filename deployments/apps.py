@@ -6,3 +6,20 @@ from django.apps import AppConfig
 class DeploymentsConfig(AppConfig):
     name = "deployments"
     verbose_name = "Deployments"
+
+    def ready(self) -> None:
+        from clusters.signals import cluster_saved
+
+        # Importing it registers `runtime.deploy`, `runtime.remove` and `runtime.sync` with the
+        # core's operations engine.
+        from deployments import deployer  # noqa: F401
+        from deployments.receivers import deploy_changed_runtimes, redeploy_on_allow_list_change
+        from products.signals import product_index_changed
+
+        # Products and clusters never call deployments: they announce, deployments reacts (#13).
+        product_index_changed.connect(
+            deploy_changed_runtimes, dispatch_uid="deployments.deploy_changed_runtimes"
+        )
+        cluster_saved.connect(
+            redeploy_on_allow_list_change, dispatch_uid="deployments.redeploy_on_allow_list_change"
+        )

@@ -1,7 +1,8 @@
 """Starting deployments, removals and syncs of DeploymentRuntimes; refreshing their status.
 
-The lead's product services call `runtime_deploy_start` after every committed save of a
-DeploymentRuntime and `runtime_remove_start` after a delete. Both only record and queue an
+`deployments.receivers` calls `runtime_deploy_start` after every committed save of a
+DeploymentRuntime and `runtime_remove_start` after a delete (products announce the change with
+`products.signals.product_index_changed`). Both only record and queue an
 operation (`deployments.deployer` holds the steps); nothing here waits for a cluster, except
 `runtime_refresh_status`, which reads one Application with a short timeout.
 """
@@ -19,11 +20,12 @@ from deployments.deployer import (
     DeployError,
     cluster_of,
 )
-from deployments.models import Operation, RuntimeStatus
-from deployments.operations import operation_create, operation_enqueue, operation_run
+from deployments.models import RuntimeStatus
 from deployments.status import status_refresh_runtime
 from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict, NotFound
+from nautes_portal.operations import operation_create, operation_enqueue, operation_run
+from nautes_portal.operations.models import Operation
 from products.models import DeploymentRuntime, Environment, Product
 
 KIND = "DeploymentRuntime"

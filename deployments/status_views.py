@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clusters.models import Cluster
 from deployments import desired
-from deployments.models import Operation, RuntimeStatus
+from deployments.models import RuntimeStatus
 from deployments.overview import AttentionRow, ProductSummary, deployment_overview
 from deployments.selectors import Matrix, RuntimeView, age_text, product_matrix, runtime_view
 from deployments.services import runtime_reapply, runtime_refresh_status, runtime_sync_now
@@ -32,6 +32,7 @@ from deployments.status import explain
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError
 from nautes_portal.links import LinkPattern
+from nautes_portal.operations.models import Operation
 from nautes_portal.ui.htmx import HtmxHttpRequest
 from nautes_portal.ui.paging import page_size
 from products.models import DeploymentRuntime, Product

@@ -1,13 +1,11 @@
-"""django-q2 entry points for operations (thin: ids in, state on the model)."""
+"""Former django-q2 entry points of operations, now `nautes_portal.operations.tasks`.
+
+Kept because tasks queued and retry schedules written before the engine moved to the core name
+these paths; new ones name the core's.
+"""
 
 from __future__ import annotations
 
-from deployments.operations import operation_run, resume_stale
+from nautes_portal.operations.tasks import resume_stale_operations, run_operation
 
-
-def run_operation(operation_id: int | str) -> str:
-    return operation_run(int(operation_id)).status
-
-
-def resume_stale_operations() -> int:
-    return resume_stale()
+__all__ = ["resume_stale_operations", "run_operation"]

@@ -9,10 +9,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from deployments.models import Operation
-from deployments.operations import operation_retry
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError
+from nautes_portal.operations import operation_retry
+from nautes_portal.operations.models import Operation
 from nautes_portal.ui.htmx import HtmxHttpRequest
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from nautes_portal.models import OidcIdentity
@@ -21,6 +22,13 @@ from nautes_portal.models import OidcIdentity
 logger = logging.getLogger(__name__)
 
 _USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
+
+# Sent when a GitLab personal access token was resolved to a portal user, before the identity
+# is cached. Keyword arguments: `user`, `username` (GitLab's), `group_levels` (group path ->
+# access level, as GitLab answers for this token) and `host` (the Git host adapter). The app that
+# keeps memberships (products, connected in its `ready`) refreshes the user's from them: the
+# core imports no app.
+gitlab_token_resolved = Signal()
 
 
 def identity_issuer() -> str:
@@ -67,13 +75,13 @@ def _cache_key(token: str) -> str:
 
 
 def user_for_gitlab_token(token: str) -> Any:
-    """Resolve a GitLab personal access token to a portal user and refresh their memberships.
+    """Resolve a GitLab personal access token to a portal user; their memberships are refreshed
+    by the receivers of `gitlab_token_resolved` (products).
 
     The identity is cached by the token's hash for NAUTES_TOKEN_CACHE_SECONDS. Raises
     `nautes_portal.errors.Unauthenticated` for a bad token.
     """
     from nautes_portal.integrations import git_host
-    from products.membership import membership_apply_levels, tenant_membership_refresh
 
     key = _cache_key(token)
     if (user_id := cache.get(key)) is not None:
@@ -88,7 +96,12 @@ def user_for_gitlab_token(token: str) -> Any:
         email=gitlab_user.email,
         name=gitlab_user.name,
     )
-    membership_apply_levels(user, host.group_levels_for_token(token))
-    tenant_membership_refresh(user, gitlab_user.username, host)
+    gitlab_token_resolved.send(
+        sender=type(host),
+        user=user,
+        username=gitlab_user.username,
+        group_levels=host.group_levels_for_token(token),
+        host=host,
+    )
     cache.set(key, user.pk, settings.NAUTES_TOKEN_CACHE_SECONDS)
     return user

@@ -1,4 +1,5 @@
-"""Cross-cutting records: the audit log and hashed API tokens."""
+"""Cross-cutting records: the audit log, hashed API tokens, OIDC identities and the operations
+log (defined in `nautes_portal.operations.models`, registered here with the core app)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+
+from nautes_portal.operations.models import Operation, OperationStep
+
+__all__ = ["ApiToken", "AuditEvent", "OidcIdentity", "Operation", "OperationStep", "hash_token"]
 
 
 class AuditEvent(models.Model):

@@ -4,19 +4,24 @@ Access levels follow GitLab (reference/nautes.md §6.1): Reporter+ reads a produ
 changes its resources, Maintainer+ creates code repositories and bindings, Owner deletes it.
 Tenant-repository Maintainer+ manages clusters. Superusers are tenant administrators.
 Objects a user may not read are reported as missing (404), never as forbidden.
+
+The policy is the core's; the rows it reads belong to the apps (products and their memberships,
+tenant memberships of clusters). They are looked up in the app registry when a rule runs, never
+imported: the core imports no app (the import-linter contract in pyproject.toml).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 
-from clusters.models import TenantMembership
-from products.models import AccessLevel, Membership, Product
+from nautes_portal.roles import AccessLevel
 
 
-def _level(user: Any, product: Product) -> int:
+def _level(user: Any, product: Any) -> int:
+    Membership = apps.get_model("products", "Membership")
     if not user.is_authenticated:
         return 0
     if user.is_superuser:
@@ -28,8 +33,10 @@ def _level(user: Any, product: Product) -> int:
     return cache[product.pk]
 
 
-def products_visible_to(user: Any) -> QuerySet[Product]:
+def products_visible_to(user: Any) -> QuerySet[Any]:
     """Products the user may read, filtered in SQL (public ones and those they belong to)."""
+    Product = apps.get_model("products", "Product")
+    Membership = apps.get_model("products", "Membership")
     if not user.is_authenticated:
         return Product.objects.none()
     if user.is_superuser:
@@ -43,6 +50,7 @@ def products_visible_to(user: Any) -> QuerySet[Product]:
 def visible_products_condition(user: Any, alias: str) -> tuple[str, list[object]]:
     """`products_visible_to` as an SQL condition on the product table aliased `alias`, for the
     hand-written queries of hot pages (the same rule; a test holds the two equal)."""
+    Membership = apps.get_model("products", "Membership")
     if not user.is_authenticated:
         return "1 = 0", []
     if user.is_superuser:
@@ -57,36 +65,37 @@ def visible_products_condition(user: Any, alias: str) -> tuple[str, list[object]
     )
 
 
-def visible_product(user: Any, name: str) -> Product | None:
+def visible_product(user: Any, name: str) -> Any:
     """The product of that name if the user may read it (one query). Every product page and
     endpoint starts here, so the rule goes in as SQL: the same queryset built with the ORM cost
     three times as much as running it."""
+    Product = apps.get_model("products", "Product")
     condition, params = visible_products_condition(user, "p")
     sql = f"SELECT p.* FROM {Product._meta.db_table} p WHERE p.name = %s AND {condition}"  # noqa: S608
     return next(iter(Product.objects.raw(sql, [name, *params])), None)
 
 
-def can_view_product(user: Any, product: Product) -> bool:
+def can_view_product(user: Any, product: Any) -> bool:
     return (product.visibility == "public" and user.is_authenticated) or (
         _level(user, product) >= AccessLevel.REPORTER
     )
 
 
-def can_change_resources(user: Any, product: Product) -> bool:
+def can_change_resources(user: Any, product: Any) -> bool:
     """Environments, projects, runtimes: Developer+ (push to main of default.project)."""
     return _level(user, product) >= AccessLevel.DEVELOPER
 
 
-def can_manage_repositories(user: Any, product: Product) -> bool:
+def can_manage_repositories(user: Any, product: Any) -> bool:
     """Code repositories and bindings: Maintainer+."""
     return _level(user, product) >= AccessLevel.MAINTAINER
 
 
-def can_update_product(user: Any, product: Product) -> bool:
+def can_update_product(user: Any, product: Any) -> bool:
     return _level(user, product) >= AccessLevel.MAINTAINER
 
 
-def can_delete_product(user: Any, product: Product) -> bool:
+def can_delete_product(user: Any, product: Any) -> bool:
     return _level(user, product) >= AccessLevel.OWNER
 
 
@@ -96,6 +105,7 @@ def can_create_product(user: Any) -> bool:
 
 
 def _tenant_level(user: Any) -> int:
+    TenantMembership = apps.get_model("clusters", "TenantMembership")
     if not user.is_authenticated:
         return 0
     if user.is_superuser:
@@ -139,9 +149,10 @@ def operations_visible_to(user: Any) -> QuerySet[Any]:
       product existed, an operation of a deleted product): its creator, unless it names a
       product that exists now and that the user may not read.
     """
-    from clusters.health import CLUSTER_CHECK
-    from deployments.models import Operation
+    from nautes_portal.operations.kinds import CLUSTER_CHECK
+    from nautes_portal.operations.models import Operation
 
+    Product = apps.get_model("products", "Product")
     if not user.is_authenticated:
         return Operation.objects.none()
     if user.is_superuser:
@@ -173,13 +184,15 @@ def can_retry_operation(user: Any, operation: Any) -> bool:
     * an operation whose product was deleted: tenant administrators only (no one holds a
       right on a product that is gone; a product of the same name now is another product).
     """
-    from clusters.health import CLUSTER_CHECK
-    from products.provisioning import PRODUCT_SAVE
-    from products.repo_provisioning import (
+    from nautes_portal.operations.kinds import (
+        CLUSTER_CHECK,
         CODEREPO_DEPROVISION,
         CODEREPO_PROVISION,
         PRODUCT_AUTHORIZATION,
+        PRODUCT_SAVE,
     )
+
+    Product = apps.get_model("products", "Product")
 
     if not user.is_authenticated:
         return False

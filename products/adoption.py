@@ -107,7 +107,7 @@ def claim_product_group(*, name: str, actor: Any, host: GitHost) -> GroupClaim:
 def resumes_own_creation(*, name: str, group: GitGroup, actor: Any, host: GitHost) -> bool:
     """Whether `actor` has an unfinished `product.save` of `name` that made this group, so a
     failed creation stays retryable by saving again (not only by retrying the operation)."""
-    from deployments.models import Operation
+    from nautes_portal.operations.models import Operation
     from products.provisioning import PRODUCT_SAVE, made_by_this_operation
 
     if not getattr(actor, "is_authenticated", False):

@@ -6,3 +6,22 @@ from django.apps import AppConfig
 class ProductsConfig(AppConfig):
     name = "products"
     verbose_name = "Products"
+
+    def ready(self) -> None:
+        from clusters.signals import cluster_references_requested
+        from nautes_portal.identity import gitlab_token_resolved
+
+        # Importing the step modules registers the operation kinds of products with the core's
+        # engine (`product.save`, `product.authorization`, `coderepo.provision`,
+        # `coderepo.deprovision`): a worker runs any operation, whatever else it imported.
+        from products import provisioning, repo_provisioning  # noqa: F401
+        from products.receivers import environments_on_cluster, refresh_memberships
+
+        # Clusters never import products: a cluster is in use while an environment names it.
+        cluster_references_requested.connect(
+            environments_on_cluster, dispatch_uid="products.environments_on_cluster"
+        )
+        # The core imports no app: memberships follow GitLab when a token is resolved.
+        gitlab_token_resolved.connect(
+            refresh_memberships, dispatch_uid="products.refresh_memberships"
+        )

@@ -12,15 +12,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 
-
-class AccessLevel(models.IntegerChoices):
-    """GitLab member access levels."""
-
-    GUEST = 10, "Guest"
-    REPORTER = 20, "Reporter"
-    DEVELOPER = 30, "Developer"
-    MAINTAINER = 40, "Maintainer"
-    OWNER = 50, "Owner"
+from nautes_portal.roles import AccessLevel
 
 
 class Product(models.Model):

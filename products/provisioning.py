@@ -11,16 +11,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from deployments.models import Operation
-from deployments.operations import Step, register
 from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict
+from nautes_portal.git_index import commit_author
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.config_repo import GitGroup, GitHost
+from nautes_portal.operations import Step, register
+from nautes_portal.operations.kinds import PRODUCT_SAVE
+from nautes_portal.operations.models import Operation
 from products.manifests import KUSTOMIZATION_PATH, kustomization
 from products.models import AccessLevel, Membership, Product
-
-PRODUCT_SAVE = "product.save"
 
 
 def _actor(operation: Operation) -> object | None:
@@ -133,8 +133,6 @@ def ensure_repository(operation: Operation) -> str:
 
 
 def initial_commit(operation: Operation) -> str:
-    from products.services import commit_author
-
     host = git_host()
     project = host.get_project(operation.params["name"], settings.NAUTES_DEFAULT_PROJECT)
     assert project is not None, "the repository step ran before"

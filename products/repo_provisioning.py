@@ -12,7 +12,7 @@ delete (reference §5.5), a CodeRepoBinding change (§5.6) and a product save (�
 * `refreshAuthorization` enables other repositories' deploy keys on a repository according to
   same-project membership and CodeRepoBindings, and removes keys that are no longer granted.
 
-Steps follow `deployments.operations`: idempotent, resumable, names and ids in
+Steps follow `nautes_portal.operations`: idempotent, resumable, names and ids in
 `operation.params`, adapters resolved at run time. With the local Git backend there are no deploy
 keys, tokens or hooks, so every step is a no-op that says so.
 
@@ -31,8 +31,6 @@ from typing import Any, cast
 
 from django.conf import settings
 
-from deployments.models import Operation
-from deployments.operations import Step, register
 from nautes_portal.errors import IntegrationError, NotFound, PermissionDenied, RuleViolation
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.config_repo import DEFAULT_BRANCH
@@ -49,14 +47,18 @@ from nautes_portal.keys import (
     private_key_fingerprint,
     public_key_material,
 )
+from nautes_portal.operations import Step, register
+from nautes_portal.operations.kinds import (
+    CODEREPO_DEPROVISION,
+    CODEREPO_PROVISION,
+    PRODUCT_AUTHORIZATION,
+)
+from nautes_portal.operations.models import Operation
 from products.adoption import code_repo_pid, is_verified_code_repo
 from products.models import CodeRepo, CodeRepoBinding
 
 logger = logging.getLogger(__name__)
 
-CODEREPO_PROVISION = "coderepo.provision"
-CODEREPO_DEPROVISION = "coderepo.deprovision"
-PRODUCT_AUTHORIZATION = "product.authorization"
 
 READONLY = "readonly"
 READWRITE = "readwrite"

@@ -6,22 +6,23 @@ Every function validates completely before its first side effect. Callers check 
 
 from __future__ import annotations
 
-import logging
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import transaction
 
 from nautes_portal.audit import audit_record, yaml_diff
 from nautes_portal.errors import Conflict, NautesError, NotFound, RuleViolation
+from nautes_portal.git_index import (
+    SaveOutcome,
+    commit_author,
+    import_until_settled,
+    index_after_commit,
+)
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.config_repo import (
-    PORTAL_AUTHOR,
-    Author,
     CommitConflict,
     ConfigRepository,
     GitHost,
@@ -56,9 +57,8 @@ from products.manifests import (
     resource_path,
 )
 from products.models import MODEL_BY_KIND, CodeRepo, Product
+from products.signals import ROUTE_PORTAL, IndexChange, announce_index_changed
 from products.state import ProductState, Resource
-
-logger = logging.getLogger(__name__)
 
 # An RFC 1123 label, at most 63 characters: checked before any Git call (#12).
 PRODUCT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
@@ -70,25 +70,6 @@ KINDS_WITH_PRODUCT_FIELD = (
     "CodeRepoBinding",
     "DeploymentRuntime",
 )
-
-
-@dataclass(frozen=True)
-class SaveOutcome:
-    """What a save or delete wrote."""
-
-    commit_sha: str
-    path: str
-    created: bool
-    warning: str = ""
-
-
-def commit_author(actor: Any) -> Author:
-    """Commits are attributed to the acting user (the portal itself when there is none)."""
-    if actor is None:
-        return PORTAL_AUTHOR
-    username = actor.get_username()
-    name = actor.get_full_name() or username
-    return Author(name=name, email=actor.email or f"{username}@users.noreply.nautes.local")
 
 
 def commit_message(action: str, kind: str, name: str, product: str) -> str:
@@ -187,11 +168,6 @@ def resource_save(
     outcome = _write(product, host, kind, name, new, old, after, actor=actor, action="Save")
     if kind == "CodeRepoBinding":
         return _with_authorization(outcome, product=product, actor=actor, host=host)
-    if kind == "DeploymentRuntime":
-        from deployments.services import runtime_deploy_start
-
-        # Queued after the commit: the save answers now, the operation log shows the deploy.
-        runtime_deploy_start(product=product, runtime_name=name, actor=actor)
     return outcome
 
 
@@ -304,59 +280,27 @@ def _write(
     warning = index_after_commit(
         index_commit, reindex, what=f"product {product.name}", commit_sha=sha
     )
+    # The apps above react once the commit is indexed (deployments queues a runtime's deploy or
+    # removal): the save answers now, the operation log shows what follows.
+    announce_index_changed(
+        product=product,
+        changes=(
+            IndexChange(
+                kind=kind,
+                name=name,
+                old=old.spec if old is not None else None,
+                new=new.spec if new is not None else None,
+            ),
+        ),
+        commit_sha=sha,
+        route=ROUTE_PORTAL,
+        actor=actor,
+    )
     return SaveOutcome(
         commit_sha=sha,
         path=plan.path,
         created=old is None and new is not None,
         warning=warning,
-    )
-
-
-# Pauses before each new attempt to re-index after a failed index update: with the busy
-# timeout each attempt waits for the database too, so a writer holding it for a few seconds
-# is outlasted, and a reply is still never held for long.
-REINDEX_PAUSES = (0.1, 0.3, 0.9, 2.0)
-
-
-def index_after_commit(
-    index_commit: Callable[[], None],
-    reindex: Callable[[], None],
-    *,
-    what: str,
-    commit_sha: str,
-) -> str:
-    """Bring the index up to a commit that has landed in Git; return a warning or "".
-
-    The commit is done: an error here must not answer 5xx (the client would retry a change
-    that is already saved) nor leave the index behind Git (the next save would get 409). So
-    when the database refuses the update (SQLite busy beyond its timeout, a dropped
-    connection), the index is rebuilt from Git a few times; only if that keeps failing does
-    the save answer with a warning, and the scheduled sync repairs the index.
-    """
-    try:
-        index_commit()
-        return ""
-    except OperationalError as exc:
-        failure: OperationalError = exc
-    for pause in REINDEX_PAUSES:
-        logger.warning(
-            "index update of %s after commit %s failed (%s); re-indexing from Git",
-            what,
-            commit_sha[:12],
-            failure,
-        )
-        time.sleep(pause)
-        if not connection.in_atomic_block:
-            connection.close_if_unusable_or_obsolete()  # a dropped server connection reconnects
-        try:
-            reindex()
-            return ""
-        except OperationalError as exc:
-            failure = exc
-    logger.error("could not index %s at commit %s: %s", what, commit_sha[:12], failure)
-    return (
-        f"[warning] saved as commit {commit_sha[:12]}, but the portal's index could not be "
-        "updated yet; it catches up at the next sync"
     )
 
 
@@ -434,19 +378,6 @@ def resource_delete(
     outcome = _write(product, host, kind, name, None, old, after, actor=actor, action="Delete")
     if kind == "CodeRepoBinding":
         return _with_authorization(outcome, product=product, actor=actor, host=host)
-    if kind == "DeploymentRuntime":
-        from deployments.services import runtime_remove_start
-        from products.manifests import index_fields
-
-        fields = index_fields(kind, old.spec)
-        runtime_remove_start(
-            product=product,
-            runtime_name=name,
-            actor=actor,
-            environment=fields["destination_environment"],
-            namespaces=fields["destination_namespaces"],
-            account=fields["account"],
-        )
     return outcome
 
 
@@ -567,7 +498,7 @@ def _provision(
     """
     from django.utils.module_loading import import_string
 
-    from deployments.operations import operation_create, operation_run
+    from nautes_portal.operations import operation_create, operation_run
 
     operation = operation_create(
         kind=import_string(kind_ref), target=target, params=params, actor=actor, product=product
@@ -702,7 +633,7 @@ def product_save(
     unless `products.adoption` allows it (the caller's unfinished creation, or their GitLab
     group, imported unchanged).
     """
-    from deployments.operations import operation_create, operation_run_inline
+    from nautes_portal.operations import operation_create, operation_run_inline
     from products.provisioning import PRODUCT_SAVE
 
     validate_product_name(name)
@@ -781,19 +712,6 @@ def product_delete(*, product: Product, actor: Any, host: GitHost) -> None:
 
 
 # ---- Sync --------------------------------------------------------------------------
-
-
-IMPORT_ATTEMPTS = 5
-
-
-def import_until_settled(attempt: Callable[[], bool | None], *, what: str) -> bool:
-    """Run an import attempt again while a concurrent index update overtakes it (it returns
-    None then); its own answer otherwise."""
-    for _ in range(IMPORT_ATTEMPTS):
-        outcome = attempt()
-        if outcome is not None:
-            return outcome
-    raise Conflict(f"{what} keeps moving; sync again later")
 
 
 def product_sync(

@@ -79,7 +79,7 @@ def install_schedules() -> None:
     Schedule.objects.update_or_create(
         name="nautes: resume operations whose worker died",
         defaults={
-            "func": "deployments.tasks.resume_stale_operations",
+            "func": "nautes_portal.operations.tasks.resume_stale_operations",
             "schedule_type": Schedule.MINUTES,
             "minutes": 5,
             "repeats": -1,

@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from deployments.models import Operation, OperationStep
-from deployments.operations import operation_retry
 from nautes_portal import permissions
 from nautes_portal.api.replies import ERRORS
 from nautes_portal.errors import NotFound, PermissionDenied
+from nautes_portal.operations import operation_retry
+from nautes_portal.operations.models import Operation, OperationStep
 
 
 class OperationStepSerializer(serializers.ModelSerializer):

@@ -50,7 +50,7 @@ from deployments.deployer.remove import (
     remove_record,
 )
 from deployments.deployer.sync import sync_application
-from deployments.operations import Step, register
+from nautes_portal.operations import Step, register
 
 register(
     RUNTIME_DEPLOY,

@@ -11,8 +11,8 @@ from clusters.models import Cluster
 from deployments import desired
 from deployments.deployer.planning import DeployError, cluster_of, placement_for
 from deployments.desired import ProductPlacement, RuntimePlan
-from deployments.models import Operation
 from nautes_portal.integrations.kube import ClusterConflict, KubeClient
+from nautes_portal.operations.models import Operation
 from products import rules
 from products.models import DeploymentRuntime, Environment, Product, ProjectPipelineRuntime
 

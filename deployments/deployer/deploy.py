@@ -16,9 +16,10 @@ from deployments.deployer.context import (
 )
 from deployments.deployer.planning import DeployError
 from deployments.desired import RuntimePlan
-from deployments.models import Operation, RuntimeStatus
+from deployments.models import RuntimeStatus
 from nautes_portal.integrations.kube import KubeClient
 from nautes_portal.integrations.vault import repo_secret_location, secret_store
+from nautes_portal.operations.models import Operation
 from products.adoption import is_verified_code_repo
 from products.models import CodeRepo, DeploymentRuntime
 

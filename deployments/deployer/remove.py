@@ -6,7 +6,8 @@ from __future__ import annotations
 from deployments import desired
 from deployments.deployer.context import _app_project, _client, _context, _ensure
 from deployments.desired import ARGOCD_GROUP, ARGOCD_VERSION, RBAC_GROUP, REPOSITORY_SECRET_LABEL
-from deployments.models import Operation, RuntimeStatus
+from deployments.models import RuntimeStatus
+from nautes_portal.operations.models import Operation
 from products.models import DeploymentRuntime
 
 

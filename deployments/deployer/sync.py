@@ -6,8 +6,8 @@ from deployments import desired
 from deployments.deployer.context import _client, _context, _ensure
 from deployments.deployer.planning import SYSTEM, DeployError
 from deployments.desired import ARGOCD_GROUP, ARGOCD_VERSION
-from deployments.models import Operation
 from nautes_portal.errors import IntegrationError
+from nautes_portal.operations.models import Operation
 
 
 def sync_application(operation: Operation) -> str:

@@ -14,7 +14,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from clusters.models import TenantMembership
-from deployments.models import Operation
+from nautes_portal.operations.models import Operation
 from products.models import Membership
 from tests.api.helpers import DEPLOYMENT_WORKER, coderepo_body, kubeconfig
 

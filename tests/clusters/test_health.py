@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from clusters.models import Cluster, ClusterHealth
 from clusters.services import cluster_check_start
-from deployments.models import Operation
 from nautes_portal.integrations.vault import cluster_kubeconfig_location
+from nautes_portal.operations.models import Operation
 from tests.fakes.kube_server import FakeKubeServer
 
 pytestmark = pytest.mark.django_db

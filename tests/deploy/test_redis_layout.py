@@ -41,7 +41,7 @@ ENQUEUE = """
 import json
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from deployments.operations import operation_create, operation_enqueue
+from nautes_portal.operations import operation_create, operation_enqueue
 actor = get_user_model().objects.get(username="alice")
 ids = []
 for name in {names!r}:
@@ -52,7 +52,7 @@ for name in {names!r}:
     ids.append(operation.pk)
 print(json.dumps(ids))
 """
-RESUME = "from deployments.operations import resume_stale; print(resume_stale())"
+RESUME = "from nautes_portal.operations import resume_stale; print(resume_stale())"
 
 
 def shell_result(layout: Layout, code: str) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from deployments.models import Operation
+from nautes_portal.operations.models import Operation
 from tests.fakes.kube_server import FakeKubeServer
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from clusters.models import Cluster
-from deployments.models import Operation, RuntimeStatus
+from deployments.models import RuntimeStatus
 from deployments.services import (
     runtime_deploy_start,
     runtime_remove_start,
@@ -18,6 +18,7 @@ from deployments.services import (
     runtimes_redeploy_start,
 )
 from nautes_portal.integrations.vault import cluster_kubeconfig_location, repo_secret_location
+from nautes_portal.operations.models import Operation
 from products.models import CodeRepo, DeploymentRuntime, Environment, Product, Project
 from tests.crd import validate_against_crd
 from tests.fakes.kube_server import FakeKubeServer

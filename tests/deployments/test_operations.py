@@ -12,10 +12,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 import nautes_portal.integrations as integrations
-from deployments.models import Operation, OperationStep
-from deployments.operations import operation_create, resume_stale
 from nautes_portal.errors import IntegrationError
 from nautes_portal.integrations.git_local import LocalGitHost
+from nautes_portal.operations import operation_create, resume_stale
+from nautes_portal.operations.models import Operation, OperationStep
 from products.models import Product
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +156,7 @@ def test_a_live_operation_is_not_taken_twice(alice: Any) -> None:
         status=Operation.Status.RUNNING, lease_until=timezone.now() + dt.timedelta(minutes=5)
     )
     assert resume_stale() == 0
-    from deployments.operations import operation_run
+    from nautes_portal.operations import operation_run
 
     assert operation_run(operation.pk).status == Operation.Status.RUNNING
     assert not operation.steps.exclude(status=OperationStep.Status.PENDING).exists()
@@ -171,6 +171,6 @@ def test_retryable_failures_schedule_an_automatic_retry(
     flaky.error = IntegrationError("Git host", "GitLab answered 503; try again.", retryable=True)
     response = alice_api.post("/api/v1/products/acme", BODY, format="json")
     assert response.status_code == 502
-    schedule = Schedule.objects.get(func="deployments.tasks.run_operation")
+    schedule = Schedule.objects.get(func="nautes_portal.operations.tasks.run_operation")
     assert schedule.schedule_type == Schedule.ONCE
     assert schedule.next_run > timezone.now()

@@ -13,9 +13,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clusters.models import Cluster
-from deployments.models import Operation, RuntimeStatus
+from deployments.models import RuntimeStatus
 from deployments.status import status_fields
 from nautes_portal.models import AuditEvent
+from nautes_portal.operations.models import Operation
 from products.models import AccessLevel, DeploymentRuntime, Membership, Product
 from tests.deployments.test_deployer import (  # noqa: F401
     add_runtime,

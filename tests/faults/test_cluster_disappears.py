@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from deployments.models import Operation
-from deployments.operations import operation_run
 from deployments.services import runtime_remove_start
+from nautes_portal.operations import operation_run
+from nautes_portal.operations.models import Operation
 from products.models import DeploymentRuntime
 from tests.deployments.test_deployer import (
     DR_DEV_OBJECTS,

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from pytest_django.fixtures import Settings
 
-from deployments.models import Operation
 from nautes_portal.integrations.gitlab import GitLabHost
 from nautes_portal.integrations.vault import SecretStore, repo_secret_location
+from nautes_portal.operations.models import Operation
 from products.models import Product
 from tests.api.test_gitlab_journey import gitlab_mode, pat  # noqa: F401
 from tests.fakes.gitlab_server import FakeGitLab

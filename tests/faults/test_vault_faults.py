@@ -19,9 +19,9 @@ import pytest
 import requests
 from pytest_django.fixtures import Settings
 
-from deployments.models import Operation
-from deployments.operations import operation_run
 from nautes_portal.integrations.vault import SecretStore, secret_store
+from nautes_portal.operations import operation_run
+from nautes_portal.operations.models import Operation
 from products import repo_provisioning as rp
 from tests.fakes.gitlab_server import FakeGitLab
 from tests.plugins.openbao import OpenBaoDevServer, start_openbao_dev

@@ -23,9 +23,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from deployments.models import Operation, OperationStep
-from deployments.operations import operation_create, resume_stale
 from nautes_portal.integrations.vault import SecretStore
+from nautes_portal.operations import operation_create, resume_stale
+from nautes_portal.operations.models import Operation, OperationStep
 from products.models import Product
 from tests.fakes.gitlab_server import FakeGitLab
 from tests.plugins.gitlab_fake import PORTAL_BOT_TOKEN
@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def worker_process(
     operation_id: int, fake: FakeGitLab, vault: OpenBaoDevServer
 ) -> subprocess.Popen[bytes]:
-    """`deployments.tasks.run_operation` in a process of its own, on this test's database."""
+    """The task `run_operation` (nautes_portal.operations.tasks) in a process of its own, on this
+    test's database."""
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -51,7 +52,9 @@ def worker_process(
         "VAULT_ADDR": vault.addr,
         "VAULT_TOKEN": vault.token,
     }
-    code = f"from deployments.tasks import run_operation; run_operation({operation_id})"
+    code = (
+        f"from nautes_portal.operations.tasks import run_operation; run_operation({operation_id})"
+    )
     return subprocess.Popen(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,

@@ -35,8 +35,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from deployments.models import Operation
 from nautes_portal.models import ApiToken
+from nautes_portal.operations.models import Operation
 from nautes_portal.wsgi import application
 from products.models import AccessLevel, Membership, Product
 from tests.api.helpers import DEPLOYMENT_WORKER, PRODUCT, coderepo_body, kubeconfig

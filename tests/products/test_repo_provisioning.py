@@ -18,8 +18,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pytest_django.fixtures import Settings
 
-from deployments.models import Operation, OperationStep
-from deployments.operations import operation_create, operation_run
 from nautes_portal.errors import PermissionDenied
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.gitlab import GitLabHost
@@ -30,6 +28,8 @@ from nautes_portal.keys import (
     generate_deploy_keypair,
     private_key_fingerprint,
 )
+from nautes_portal.operations import operation_create, operation_run
+from nautes_portal.operations.models import Operation, OperationStep
 from products import repo_provisioning as rp
 from products.models import CodeRepo, CodeRepoBinding, Product
 from products.repo_provisioning import (
@@ -667,7 +667,7 @@ def test_product_steps_protect_main_and_add_the_default_project_readonly_key(
 
 
 def test_every_kind_is_registered_with_its_steps() -> None:
-    from deployments.operations import steps_for
+    from nautes_portal.operations import steps_for
 
     assert [s.name for s in steps_for(rp.CODEREPO_PROVISION)] == [
         "deploy_keys",

@@ -18,7 +18,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from deployments.models import OperationStep
+from nautes_portal.operations.models import OperationStep
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,10 @@ import yaml
 from rest_framework.test import APIClient
 
 from clusters.models import Cluster
-from deployments.models import Operation
 from nautes_portal.integrations.config_repo import Author
 from nautes_portal.integrations.git_local import LocalGitHost
 from nautes_portal.integrations.kube import ClusterError, KubeClient
+from nautes_portal.operations.models import Operation
 from products import rules
 from products.models import AccessLevel, CodeRepo, DeploymentRuntime, Product
 from products.services import product_sync

@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from clusters.health import CLUSTER_CHECK
 from clusters.models import TenantMembership
-from deployments.models import Operation
-from deployments.operations import operation_create
+from nautes_portal.operations import operation_create
+from nautes_portal.operations.models import Operation
 from products.models import AccessLevel, Membership, Product
 
 pytestmark = pytest.mark.django_db

@@ -17,12 +17,13 @@ from rest_framework.test import APIClient
 from clusters.models import Cluster, TenantRepository
 from deployments import desired
 from deployments.deployer import RUNTIME_DEPLOY, RUNTIME_REMOVE
-from deployments.models import Operation
-from deployments.operations import operation_create
+from nautes_portal import git_index
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations.config_repo import Author, GitProject
 from nautes_portal.integrations.git_local import LocalGitHost
 from nautes_portal.models import AuditEvent
+from nautes_portal.operations import operation_create
+from nautes_portal.operations.models import Operation
 from products import rules, services
 from products.adoption import is_tenant_repository, project_taken, refuse_tenant_group
 from products.models import (
@@ -523,7 +524,7 @@ def test_the_cluster_api_passes_the_index_warning_on(
 ) -> None:
     """The commit landed but the index could not follow: the reply says so, as the product
     API's does, instead of a bare success the client cannot tell apart."""
-    monkeypatch.setattr(services, "REINDEX_PAUSES", (0.0, 0.0))
+    monkeypatch.setattr(git_index, "REINDEX_PAUSES", (0.0, 0.0))
     with audit_writes_refused():
         saved = admin_api.post("/api/v1/clusters/cluster-dev", _worker({}), format="json")
     body = _ok(saved)

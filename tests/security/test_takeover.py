@@ -17,9 +17,9 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from deployments.models import Operation
-from deployments.operations import operation_create, operation_run
 from nautes_portal.integrations.git_local import LocalGitHost
+from nautes_portal.operations import operation_create, operation_run
+from nautes_portal.operations.models import Operation
 from products.models import CodeRepo, Product
 from tests.api.helpers import coderepo_body
 from tests.api.test_gitlab_journey import gitlab_mode, pat  # noqa: F401

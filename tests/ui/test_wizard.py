@@ -13,8 +13,8 @@ import yaml
 from django.test import Client
 
 from clusters.models import Cluster
-from deployments.models import Operation
 from nautes_portal.models import AuditEvent
+from nautes_portal.operations.models import Operation
 from products.models import CodeRepo, DeploymentRuntime, Environment, Product
 from tests.api.helpers import product_files
 from tests.ui.helpers import main

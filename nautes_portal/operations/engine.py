@@ -2,14 +2,14 @@
 
 A step is a function `(operation) -> str` (a short detail for the log) that must be idempotent:
 running it again after a crash or a retry must not create a second group, key or object.
-Steps are registered per operation kind by the apps (`register`). A worker that dies leaves its
-operation `running` with an expired lease; `resume_stale` picks it up again.
+Steps are registered per operation kind by the apps (`register`, from their `AppConfig.ready`),
+so the engine knows no app. A worker that dies leaves its operation `running` with an expired
+lease; `resume_stale` picks it up again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,21 +19,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from deployments.models import Operation, OperationStep
 from nautes_portal.errors import NautesError
+from nautes_portal.operations.models import Operation, OperationStep
 
 logger = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=10)
 MAX_AUTOMATIC_ATTEMPTS = 3
 BACKOFF_SECONDS = (5, 30, 120)
-# Modules that register operation kinds; imported lazily so apps stay independent.
-STEP_MODULES = (
-    "products.provisioning",
-    "clusters.health",
-    "deployments.deployer",
-    "products.repo_provisioning",
-)
+# The django-q2 entry point that runs one operation in a worker.
+RUN_TASK = "nautes_portal.operations.tasks.run_operation"
 
 StepFunction = Callable[[Operation], str]
 
@@ -54,9 +49,6 @@ def register(kind: str, steps: list[Step]) -> None:
 
 
 def steps_for(kind: str) -> list[Step]:
-    if kind not in _REGISTRY:
-        for module in STEP_MODULES:
-            importlib.import_module(module)
     return _REGISTRY[kind]
 
 
@@ -91,7 +83,7 @@ def operation_enqueue(operation: Operation) -> None:
     """Run the operation in a worker once the current transaction commits."""
     from django_q.tasks import async_task
 
-    transaction.on_commit(lambda: async_task("deployments.tasks.run_operation", operation.pk))
+    transaction.on_commit(lambda: async_task(RUN_TASK, operation.pk))
 
 
 def _claim(operation_id: int) -> bool:
@@ -169,7 +161,7 @@ def _schedule_retry(operation: Operation, delay: int) -> None:
 
     Schedule.objects.create(
         name=f"retry operation {operation.pk} #{timezone.now().timestamp():.0f}",
-        func="deployments.tasks.run_operation",
+        func=RUN_TASK,
         args=str(operation.pk),
         schedule_type=Schedule.ONCE,
         next_run=timezone.now() + dt.timedelta(seconds=delay),
@@ -209,5 +201,5 @@ def resume_stale() -> int:
     from django_q.tasks import async_task
 
     for pk in stale:
-        async_task("deployments.tasks.run_operation", pk)
+        async_task(RUN_TASK, pk)
     return len(stale)

@@ -1,0 +1,16 @@
+"""Operation kinds the core itself names.
+
+Each app registers the steps of its own kinds. The permission policy decides who may retry an
+operation by its kind (a cluster check belongs to no product and needs the right to manage
+clusters; a product save, repository operations and the product's authorization need
+Maintainer+; anything else of a product Developer+), so the names it tests are defined here, in
+the core, and the apps register their steps under them.
+"""
+
+from __future__ import annotations
+
+CLUSTER_CHECK = "cluster.check"  # clusters.health
+PRODUCT_SAVE = "product.save"  # products.provisioning
+CODEREPO_PROVISION = "coderepo.provision"  # products.repo_provisioning
+CODEREPO_DEPROVISION = "coderepo.deprovision"  # products.repo_provisioning
+PRODUCT_AUTHORIZATION = "product.authorization"  # products.repo_provisioning

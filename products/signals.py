@@ -1,0 +1,59 @@
+"""What products announce to the apps above them, which products never import (#13).
+
+`product_index_changed` says "this product's index changed": it is sent once a change to the
+index has committed (`transaction.on_commit`), so a receiver sees the new rows and nothing is
+announced for a change that was rolled back. Keyword arguments:
+
+* `product`: the `Product`;
+* `changes`: a tuple of `IndexChange`, one per resource the commit changed;
+* `commit_sha`: the commit of the product's configuration repository that holds the change;
+* `route`: how the change reached the index (`ROUTE_PORTAL`: a save or delete through the
+  portal's services, whether from the API, a page or a revert);
+* `actor`: the user who made it (None for the portal itself).
+
+Receivers are connected in their app's `AppConfig.ready` (`deployments` queues the deploy of a
+saved runtime and the removal of a deleted one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+
+ROUTE_PORTAL = "portal"
+
+product_index_changed = Signal()
+
+
+@dataclass(frozen=True)
+class IndexChange:
+    """One resource of a product's index that a commit created, updated or deleted."""
+
+    kind: str
+    name: str
+    old: dict[str, Any] | None  # the spec before (None: the commit created the resource)
+    new: dict[str, Any] | None  # the spec after (None: the commit deleted it)
+
+
+def announce_index_changed(
+    *,
+    product: Any,
+    changes: tuple[IndexChange, ...],
+    commit_sha: str,
+    route: str,
+    actor: Any,
+) -> None:
+    """Send `product_index_changed` once the current transaction commits (now without one)."""
+    transaction.on_commit(
+        lambda: product_index_changed.send(
+            sender=type(product),
+            product=product,
+            changes=changes,
+            commit_sha=commit_sha,
+            route=route,
+            actor=actor,
+        )
+    )
