@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import django_filters
+import django_filters  # type: ignore[import-untyped]  # its typeshed stubs need Django 6
 import yaml
 from cryptography.fernet import Fernet, InvalidToken
 from django import forms

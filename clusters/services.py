@@ -84,7 +84,7 @@ def cluster_references(name: str) -> list[str]:
         for c in Cluster.objects.filter(host_cluster=name).values_list("name", flat=True)
     ]
     for _, answer in cluster_references_requested.send(sender=Cluster, name=name):
-        refs += answer
+        refs += answer or []
     return refs
 
 

@@ -20,7 +20,7 @@ import codecs
 import json
 import math
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import yaml
 from rest_framework.exceptions import ParseError
@@ -182,7 +182,13 @@ def check_lengths(
 # ---- JSON bodies -----------------------------------------------------------------------
 
 
-def read_bounded(stream: IO[bytes], declared_length: Any, *, limit: int = MAX_BODY_BYTES) -> bytes:
+class Readable(Protocol):
+    """A request body: a file, or the request itself (Django's HttpRequest reads its body)."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def read_bounded(stream: Readable, declared_length: Any, *, limit: int = MAX_BODY_BYTES) -> bytes:
     """Read a request body, refusing one over `limit` bytes (declared or actually sent)."""
     try:
         declared = int(declared_length or 0)

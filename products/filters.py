@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import django_filters
+import django_filters  # type: ignore[import-untyped]  # its typeshed stubs need Django 6
 from django import forms
 from django.db.models import Q, QuerySet
 

@@ -7,6 +7,8 @@ retry in a worker uses the current configuration; they read what they need from
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -22,8 +24,11 @@ from nautes_portal.operations.models import Operation
 from products.manifests import KUSTOMIZATION_PATH, kustomization
 from products.models import AccessLevel, Membership, Product
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def _actor(operation: Operation) -> object | None:
+
+def _actor(operation: Operation) -> User | None:
     if operation.created_by_id is None:
         return None
     return get_user_model().objects.filter(pk=operation.created_by_id).first()
@@ -102,7 +107,11 @@ def ensure_owner(operation: Operation) -> str:
     host = git_host()
     if not hasattr(host, "add_group_member"):
         return "local backend: ownership is recorded in the portal"
-    identity = OidcIdentity.objects.filter(user_id=operation.created_by_id).first()
+    identity = (
+        OidcIdentity.objects.filter(user_id=operation.created_by_id).first()
+        if operation.created_by_id is not None
+        else None
+    )
     if identity is None or not identity.username:
         return "the acting account has no GitLab identity; nothing to add"
     host.add_group_member(operation.params["name"], identity.username, AccessLevel.OWNER)

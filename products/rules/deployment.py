@@ -37,8 +37,9 @@ def _static_dr(c: _Static, spec: dict[str, Any], resource: Resource) -> None:
     c.strings(spec, "projectsRef", "projectsRef")
     c.text(spec, "account", "account")
     source = c.mapping(spec, "manifestSource", "manifestSource", needed=True)
-    for key in ("codeRepo", "targetRevision", "path") if source is not None else ():
-        c.text(source, key, f"manifestSource.{key}", needed=True)
+    if source is not None:
+        for key in ("codeRepo", "targetRevision", "path"):
+            c.text(source, key, f"manifestSource.{key}", needed=True)
     if spec.get("destination") is None:
         c.add(DR_DESTINATION_MISSING)
     destination = c.mapping(spec, "destination", "destination")

@@ -27,14 +27,14 @@ class GitLabClient:
         self._gl = self._client(token)
 
     def _client(self, token: str, *, bearer: bool = False) -> gitlab.Gitlab:
-        credentials = {"oauth_token": token} if bearer else {"private_token": token}
         return gitlab.Gitlab(
             self.url,
+            private_token=None if bearer else token,
+            oauth_token=token if bearer else None,
             timeout=self._timeout,  # Always set: a hung GitLab must not hang a portal request.
             ssl_verify=self._ssl_verify,
             per_page=self._page_size,
             retry_transient_errors=False,  # The caller decides; errors say "try again".
-            **credentials,
         )
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ project access tokens and webhooks (each call idempotent)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import gitlab.exceptions
@@ -138,9 +139,7 @@ class GitLabProvisioning(GitLabGroups):
         for old in same_name:
             if old.active:
                 action = f"revoking access token {old.id} of project {project_id}"
-                _optional(
-                    action, lambda old=old: self._proj(project_id).access_tokens.delete(old.id)
-                )
+                _optional(action, partial(self._proj(project_id).access_tokens.delete, old.id))
         return _access_token(attrs), value
 
     def list_hooks(self, project_id: int) -> list[ProjectHook]:
@@ -184,5 +183,5 @@ class GitLabProvisioning(GitLabGroups):
         doomed = [h for h in self.list_hooks(project_id) if h.url == url]
         for hook in doomed:
             action = f"deleting hook {hook.id} of project {project_id}"
-            _optional(action, lambda hook=hook: self._proj(project_id).hooks.delete(hook.id))
+            _optional(action, partial(self._proj(project_id).hooks.delete, hook.id))
         return len(doomed)

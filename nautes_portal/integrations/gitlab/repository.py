@@ -7,7 +7,7 @@ import base64
 import datetime as dt
 import itertools
 import logging
-from typing import Any
+from typing import Any, cast
 
 import gitlab
 import gitlab.exceptions
@@ -221,7 +221,7 @@ class GitLabConfigRepository:
                     entries = commit.diff(get_all=True, per_page=self._page_size)
                 else:
                     compared = self._project.repository_compare(old, new, straight=True)
-                    entries = compared["diffs"]
+                    entries = cast(dict[str, Any], compared)["diffs"]
             except gitlab.exceptions.GitlabGetError as exc:
                 if not _is(exc, 404) or _is(exc, 404, "Project"):
                     raise
