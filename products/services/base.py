@@ -9,11 +9,7 @@ import re
 from django.conf import settings
 
 from nautes_portal.errors import Conflict, NotFound, RuleViolation
-from nautes_portal.integrations.config_repo import (
-    ConfigRepository,
-    GitHost,
-    GitProject,
-)
+from nautes_portal.integrations.config_repo import ConfigRepository, GitHost, GitProject
 from products import rules
 from products.models import Product
 

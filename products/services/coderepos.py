@@ -9,12 +9,8 @@ from typing import Any
 from django.conf import settings
 
 from nautes_portal.errors import NautesError, NotFound, RuleViolation
-from nautes_portal.git_index import (
-    SaveOutcome,
-)
-from nautes_portal.integrations.config_repo import (
-    GitHost,
-)
+from nautes_portal.git_index import SaveOutcome
+from nautes_portal.integrations.config_repo import GitHost
 from products.adoption import (
     check_code_project,
     code_repo_pid,
@@ -22,12 +18,8 @@ from products.adoption import (
     is_tenant_repository,
     is_verified_code_repo,
 )
-from products.indexing import (
-    product_state,
-)
-from products.manifests import (
-    resource_path,
-)
+from products.indexing import product_state
+from products.manifests import resource_path
 from products.models import CodeRepo, Product
 from products.services.base import PRODUCT_NAME, VISIBILITIES
 from products.services.provision import _provision

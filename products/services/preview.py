@@ -7,15 +7,8 @@ from typing import Any
 
 from nautes_portal.audit import yaml_diff
 from products import rules
-from products.indexing import (
-    complete_state,
-    product_state,
-)
-from products.manifests import (
-    KUSTOMIZATION_PATH,
-    kustomization,
-    resource_path,
-)
+from products.indexing import complete_state, product_state
+from products.manifests import KUSTOMIZATION_PATH, kustomization, resource_path
 from products.models import Product
 from products.services.base import KINDS_WITH_PRODUCT_FIELD
 from products.services.resources import _plan

@@ -11,14 +11,8 @@ from django.conf import settings
 from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict, NotFound, RuleViolation
 from nautes_portal.integrations import git_host
-from nautes_portal.integrations.config_repo import (
-    GitHost,
-    GitProject,
-)
-from products.adoption import (
-    claim_product_group,
-    refuse_tenant_group,
-)
+from nautes_portal.integrations.config_repo import GitHost, GitProject
+from products.adoption import claim_product_group, refuse_tenant_group
 from products.models import MODEL_BY_KIND, Product
 from products.services.base import PRODUCT_NAME, VISIBILITIES
 from products.services.sync import product_sync

@@ -6,12 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nautes_portal.git_index import (
-    SaveOutcome,
-)
-from nautes_portal.integrations.config_repo import (
-    GitHost,
-)
+from nautes_portal.git_index import SaveOutcome
+from nautes_portal.integrations.config_repo import GitHost
 from products.models import Product
 
 

@@ -12,30 +12,12 @@ from django.db import transaction
 
 from nautes_portal.audit import audit_record, yaml_diff
 from nautes_portal.errors import NotFound
-from nautes_portal.git_index import (
-    SaveOutcome,
-    commit_author,
-    index_after_commit,
-)
-from nautes_portal.integrations.config_repo import (
-    CommitConflict,
-    ConfigRepository,
-    GitHost,
-)
+from nautes_portal.git_index import SaveOutcome, commit_author, index_after_commit
+from nautes_portal.integrations.config_repo import CommitConflict, ConfigRepository, GitHost
 from nautes_portal.yaml_io import dump_yaml
 from products import rules
-from products.indexing import (
-    complete_state,
-    delete_row,
-    product_state,
-    upsert_row,
-)
-from products.manifests import (
-    KUSTOMIZATION_PATH,
-    build_document,
-    kustomization,
-    resource_path,
-)
+from products.indexing import complete_state, delete_row, product_state, upsert_row
+from products.manifests import KUSTOMIZATION_PATH, build_document, kustomization, resource_path
 from products.models import MODEL_BY_KIND, Product
 from products.services.base import (
     KINDS_WITH_PRODUCT_FIELD,

@@ -12,28 +12,14 @@ from django.conf import settings
 from django.db import transaction
 
 from nautes_portal.audit import audit_record
-from nautes_portal.git_index import (
-    import_until_settled,
-)
+from nautes_portal.git_index import import_until_settled
 from nautes_portal.integrations import git_host
-from nautes_portal.integrations.config_repo import (
-    ConfigRepository,
-    GitHost,
-)
+from nautes_portal.integrations.config_repo import ConfigRepository, GitHost
 from nautes_portal.limits import bounded_diff
 from products import rules
-from products.adoption import (
-    CodeRepoIdentity,
-    is_verified_code_repo,
-    verify_code_repos,
-)
-from products.indexing import (
-    complete_state,
-    replace_index,
-)
-from products.manifests import (
-    parse_tree,
-)
+from products.adoption import CodeRepoIdentity, is_verified_code_repo, verify_code_repos
+from products.indexing import complete_state, replace_index
+from products.manifests import parse_tree
 from products.models import CodeRepo, Product
 from products.services.base import _lock_commit_sha
 from products.state import ProductState, Resource
