@@ -1,0 +1,134 @@
+"""Importing `default.project` at HEAD into the index (`product_sync`).
+
+Files that break a rule are indexed with the rule they break; code repositories are
+verified against the group's projects in Git (#12).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from nautes_portal.audit import audit_record
+from nautes_portal.git_index import import_until_settled
+from nautes_portal.integrations import git_host
+from nautes_portal.integrations.config_repo import ConfigRepository, GitHost
+from nautes_portal.limits import bounded_diff
+from products import rules
+from products.adoption import CodeRepoIdentity, is_verified_code_repo, verify_code_repos
+from products.indexing import complete_state, replace_index
+from products.manifests import parse_tree
+from products.models import CodeRepo, Product
+from products.services.base import _lock_commit_sha
+from products.state import ProductState, Resource
+
+
+def product_sync(
+    *, product: Product, repo: ConfigRepository, actor: Any = None, host: GitHost | None = None
+) -> bool:
+    """Import `default.project` at HEAD into the index; return whether anything changed.
+
+    Files that break a rule are indexed with the rule they break, never dropped. When the index
+    moves while HEAD is being read (a save, or another sync), the import starts again from the
+    new HEAD instead of writing an older tree over a newer index. Code repositories are checked
+    against the group's projects in Git (`host`, the configured one by default): only a
+    verified one gets its `git_project_id` (#12).
+    """
+    git = host if host is not None else git_host()
+    return import_until_settled(
+        lambda: _import_head(product, repo, actor, git), what=f"the index of product {product.name}"
+    )
+
+
+def _import_head(
+    product: Product, repo: ConfigRepository, actor: Any, host: GitHost
+) -> bool | None:
+    """One import attempt: True/False as `product_sync`, None when the index moved meanwhile.
+
+    An unchanged HEAD is imported again only while some code repository is unverified (a row
+    indexed before verification existed, or one whose project is missing or not its own), so
+    its verification follows Git without a new commit.
+    """
+    head = repo.head()
+    product.refresh_from_db(fields=["commit_sha"])
+    previous = product.commit_sha
+    if head is None:
+        return False
+    if head == previous and not _has_unverified_code_repos(product):
+        return False
+    tree = parse_tree(repo.read_tree(head))
+    state = ProductState(product_name=product.name, product_id=product.resource_name)
+    for parsed in tree.resources:
+        state.of_kind(parsed.kind).setdefault(
+            parsed.name, Resource(parsed.kind, parsed.name, parsed.path, parsed.spec)
+        )
+    state.product_pk = product.pk
+    complete_state(state)
+    state.repo_ids_by_name = {
+        r.spec.get("repoName", ""): r.name for r in state.of_kind("CodeRepo").values()
+    }
+    problems: dict[tuple[str, str], list[str]] = {}
+    for problem in rules.check_global(state):
+        problems.setdefault((problem.kind, problem.name), []).append(problem.message)
+    identities = verify_code_repos(
+        product.name,
+        {r.name: str(r.spec.get("repoName") or "") for r in state.of_kind("CodeRepo").values()},
+        host,
+    )
+    for name, identity in identities.items():
+        if identity.problem:
+            problems.setdefault(("CodeRepo", name), []).append(identity.problem)
+    verified = {name for name, identity in identities.items() if identity.project_id}
+    if head == previous:
+        with transaction.atomic():
+            if _lock_commit_sha(product) != previous:
+                return None
+            replace_index(product, tree, head, problems, verified)
+            _record_identities(product, identities)
+        return False
+    message = f"imported {head[:8]}"
+    if previous:
+        authors: set[str] = set()
+        for commit in repo.history(ref=head, limit=200):
+            if commit.sha == previous:
+                break
+            authors.add(commit.author_name)
+        message = f"imported {previous[:8]}..{head[:8]} by {', '.join(sorted(authors))}"
+    diff = bounded_diff(repo.diff(previous, head)) if previous else ""
+    with transaction.atomic():
+        if _lock_commit_sha(product) != previous:
+            return None
+        replace_index(product, tree, head, problems, verified)
+        _record_identities(product, identities)
+        product.commit_sha = head
+        audit_record(
+            actor=actor,
+            action="sync",
+            kind="Product",
+            name=product.name,
+            product=product,
+            repository=f"{product.name}/{settings.NAUTES_DEFAULT_PROJECT}",
+            commit_sha=head,
+            diff=diff,
+            message=message,
+        )
+    return True
+
+
+def _has_unverified_code_repos(product: Product) -> bool:
+    return any(
+        not is_verified_code_repo(name, pid)
+        for name, pid in CodeRepo.objects.filter(product=product).values_list(
+            "name", "git_project_id"
+        )
+    )
+
+
+def _record_identities(product: Product, identities: dict[str, CodeRepoIdentity]) -> None:
+    """Store which code repositories Git confirmed (`git_project_id`), and forget the others'."""
+    for name, identity in identities.items():
+        CodeRepo.objects.filter(product=product, name=name).exclude(
+            git_project_id=identity.project_id
+        ).update(git_project_id=identity.project_id)
