@@ -11,9 +11,6 @@ from nautes_portal.ui.forms import AccessibleForm
 from products import services
 from products.forms.resources import NAME_HELP, VISIBILITY_CHOICES
 
-RESERVED_PRODUCT_NAMES = frozenset({"new"})
-
-
 # ---- Product forms -------------------------------------------------------------------------
 
 
@@ -36,12 +33,6 @@ class ProductForm(AccessibleForm):
             services.validate_product_name(name)
         except RuleViolation as exc:
             raise forms.ValidationError(exc.message, code="invalid") from None
-        if name in RESERVED_PRODUCT_NAMES:
-            raise forms.ValidationError(
-                "%(name)s is reserved by the portal's pages; choose another name.",
-                code="reserved",
-                params={"name": name},
-            )
         return name
 
 

@@ -17,13 +17,20 @@ from products.models import MODEL_BY_KIND, Product
 from products.services.base import PRODUCT_NAME, VISIBILITIES
 from products.services.sync import product_sync
 
+# Names the portal's own pages take (`/products/new/` is the wizard): a product so named could
+# be created but never opened in the browser.
+RESERVED_PRODUCT_NAMES = frozenset({"new"})
+
 
 def validate_product_name(name: str) -> None:
+    """The product-name rule for every door (API, wizard, admin)."""
     if len(name) > 63 or not PRODUCT_NAME.match(name):
         raise RuleViolation(
             f"product name '{name}' is invalid: use at most 63 lowercase letters, digits and '-', "
             "starting and ending with a letter or digit (RFC 1123 label)"
         )
+    if name in RESERVED_PRODUCT_NAMES:
+        raise RuleViolation(f"{name} is reserved by the portal's pages; choose another name.")
 
 
 def product_save(
