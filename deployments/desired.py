@@ -57,6 +57,9 @@ class RuntimePlan:
     repo_url: str
     path: str
     revision: str
+    # Git confirmed `repo_id` as this product's own project (`products.adoption`): only then
+    # may its deploy key be handed to Argo CD.
+    repo_verified: bool = False
 
     @property
     def destination_namespace(self) -> str:

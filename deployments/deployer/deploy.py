@@ -20,8 +20,7 @@ from deployments.models import RuntimeStatus
 from nautes_portal.integrations.kube import KubeClient
 from nautes_portal.integrations.vault import repo_secret_location, secret_store
 from nautes_portal.operations.models import Operation
-from products.adoption import is_verified_code_repo
-from products.models import CodeRepo, DeploymentRuntime
+from products.models import DeploymentRuntime
 
 
 def deploy_namespaces(operation: Operation) -> str:
@@ -114,12 +113,7 @@ def _refuse_unverified_repo(context: Context, plan: RuntimePlan) -> None:
     """A deploy key goes only with a code repository Git confirmed as this product's own
     project: Vault keeps keys by `repo-<project id>` for the whole tenant, so a name another
     product's project holds must not fetch its key (#12)."""
-    git_project_id = (
-        CodeRepo.objects.filter(product=context.product, name=plan.repo_id)
-        .values_list("git_project_id", flat=True)
-        .first()
-    )
-    if not is_verified_code_repo(plan.repo_id, git_project_id):
+    if not plan.repo_verified:
         raise DeployError(
             f"refused: code repository {plan.repo_id} of product {context.product_name} is not "
             f"verified as the Git project its name claims (see its problems; a sync checks it "

@@ -7,6 +7,7 @@ from clusters.models import Cluster
 from deployments import desired
 from deployments.desired import ProductPlacement, RuntimePlan
 from nautes_portal.errors import IntegrationError
+from products.adoption import is_verified_code_repo
 from products.models import CodeRepo, DeploymentRuntime, Environment, Product
 
 RUNTIME_DEPLOY = "runtime.deploy"
@@ -51,6 +52,7 @@ def plan_for(runtime: DeploymentRuntime, repos: dict[str, CodeRepo]) -> RuntimeP
         repo_url=repo_url(repo) if repo is not None else "",
         path=runtime.manifest_path,
         revision=runtime.manifest_target_revision,
+        repo_verified=repo is not None and is_verified_code_repo(repo.name, repo.git_project_id),
     )
 
 
