@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nautes_portal import permissions
+from nautes_portal.api.pages import newest_first_page, page_serializer
 from nautes_portal.api.replies import ERRORS
 from nautes_portal.errors import NotFound, PermissionDenied
 from nautes_portal.operations import operation_retry
@@ -53,17 +53,11 @@ class OperationSerializer(serializers.ModelSerializer):
         ]
 
 
-class OperationPageSerializer(serializers.Serializer):
-    """One page of operations, newest first; follow `next` for older ones."""
-
-    items = OperationSerializer(many=True)
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-
-
-class OperationPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
-    page_size = 50
+OperationPageSerializer = page_serializer(
+    OperationSerializer,
+    "OperationPage",
+    "One page of operations, newest first; follow `next` for older ones.",
+)
 
 
 def visible_operation(request: Request, operation_id: int) -> Operation:
@@ -93,15 +87,7 @@ class OperationListView(APIView):
             operations = operations.filter(product_name=product)
         if status := request.query_params.get("status"):
             operations = operations.filter(status=status)
-        paginator = OperationPagination()
-        page = paginator.paginate_queryset(operations, request, view=self)
-        return Response(
-            {
-                "items": OperationSerializer(page, many=True).data,
-                "next": paginator.get_next_link(),
-                "previous": paginator.get_previous_link(),
-            }
-        )
+        return newest_first_page(operations, OperationSerializer, request, self)
 
 
 class OperationDetailView(APIView):

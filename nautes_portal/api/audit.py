@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nautes_portal import permissions
+from nautes_portal.api.pages import newest_first_page, page_serializer
 from nautes_portal.api.replies import ERRORS
 from nautes_portal.models import AuditEvent
 
@@ -35,17 +35,11 @@ class AuditEventSerializer(serializers.ModelSerializer):
         ]
 
 
-class AuditPageSerializer(serializers.Serializer):
-    """One page of events, newest first; follow `next` for older ones."""
-
-    items = AuditEventSerializer(many=True)
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-
-
-class AuditPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
-    page_size = 50
+AuditPageSerializer = page_serializer(
+    AuditEventSerializer,
+    "AuditPage",
+    "One page of events, newest first; follow `next` for older ones.",
+)
 
 
 class AuditListView(APIView):
@@ -66,13 +60,4 @@ class AuditListView(APIView):
             events = events.filter(product_name=product)
         if kind := request.query_params.get("kind"):
             events = events.filter(kind=kind)
-        paginator = AuditPagination()
-        page = paginator.paginate_queryset(events, request, view=self)
-        data = AuditEventSerializer(page, many=True).data
-        return Response(
-            {
-                "items": data,
-                "next": paginator.get_next_link(),
-                "previous": paginator.get_previous_link(),
-            }
-        )
+        return newest_first_page(events, AuditEventSerializer, request, self)
