@@ -81,40 +81,36 @@ def _import_head(
         if identity.problem:
             problems.setdefault(("CodeRepo", name), []).append(identity.problem)
     verified = {name for name, identity in identities.items() if identity.project_id}
-    if head == previous:
-        with transaction.atomic():
-            if _lock_commit_sha(product) != previous:
-                return None
-            replace_index(product, tree, head, problems, verified)
-            _record_identities(product, identities)
-        return False
-    message = f"imported {head[:8]}"
-    if previous:
-        authors: set[str] = set()
-        for commit in repo.history(ref=head, limit=200):
-            if commit.sha == previous:
-                break
-            authors.add(commit.author_name)
-        message = f"imported {previous[:8]}..{head[:8]} by {', '.join(sorted(authors))}"
-    diff = bounded_diff(repo.diff(previous, head)) if previous else ""
+    changed = head != previous  # else only the code repositories' verification is redone
+    if changed:
+        message = f"imported {head[:8]}"
+        if previous:
+            authors: set[str] = set()
+            for commit in repo.history(ref=head, limit=200):
+                if commit.sha == previous:
+                    break
+                authors.add(commit.author_name)
+            message = f"imported {previous[:8]}..{head[:8]} by {', '.join(sorted(authors))}"
+        diff = bounded_diff(repo.diff(previous, head)) if previous else ""
     with transaction.atomic():
         if _lock_commit_sha(product) != previous:
             return None
         replace_index(product, tree, head, problems, verified)
         _record_identities(product, identities)
         product.commit_sha = head
-        audit_record(
-            actor=actor,
-            action="sync",
-            kind="Product",
-            name=product.name,
-            product=product,
-            repository=f"{product.name}/{settings.NAUTES_DEFAULT_PROJECT}",
-            commit_sha=head,
-            diff=diff,
-            message=message,
-        )
-    return True
+        if changed:
+            audit_record(
+                actor=actor,
+                action="sync",
+                kind="Product",
+                name=product.name,
+                product=product,
+                repository=f"{product.name}/{settings.NAUTES_DEFAULT_PROJECT}",
+                commit_sha=head,
+                diff=diff,
+                message=message,
+            )
+    return changed
 
 
 def _has_unverified_code_repos(product: Product) -> bool:
