@@ -8,18 +8,27 @@ class DeploymentsConfig(AppConfig):
     verbose_name = "Deployments"
 
     def ready(self) -> None:
+        from django.db.models.signals import pre_delete
+
         from clusters.signals import cluster_saved
 
-        # Importing it registers `runtime.deploy`, `runtime.remove` and `runtime.sync` with the
-        # core's operations engine.
-        from deployments import deployer  # noqa: F401
-        from deployments.receivers import deploy_changed_runtimes, redeploy_on_allow_list_change
+        # Importing them registers `cluster.reconcile` and the former per-runtime kinds
+        # (`runtime.deploy`, `runtime.remove`, `runtime.sync`) with the core's operations engine.
+        from deployments import deployer, reconciler  # noqa: F401
+        from deployments.reconciler.triggers import (
+            on_cluster_saved,
+            on_product_deleting,
+            on_product_index_changed,
+        )
+        from products.models import Product
         from products.signals import product_index_changed
 
         # Products and clusters never call deployments: they announce, deployments reacts (#13).
+        # Any change of a product's index, by any route, reconciles the clusters it is on (#14).
         product_index_changed.connect(
-            deploy_changed_runtimes, dispatch_uid="deployments.deploy_changed_runtimes"
+            on_product_index_changed, dispatch_uid="deployments.reconcile_on_index_change"
         )
-        cluster_saved.connect(
-            redeploy_on_allow_list_change, dispatch_uid="deployments.redeploy_on_allow_list_change"
+        cluster_saved.connect(on_cluster_saved, dispatch_uid="deployments.reconcile_on_cluster")
+        pre_delete.connect(
+            on_product_deleting, sender=Product, dispatch_uid="deployments.reconcile_on_delete"
         )

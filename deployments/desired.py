@@ -19,8 +19,10 @@ namespaces, `nautes`, other products' namespaces, the cluster's Argo CD namespac
 allow-list says, and component namespaces the allow-list does not grant it are refused);
 `ProductPlacement.refusal` here applies it to a placement.
 
-HNC objects and Vault Kubernetes-auth roles are deliberately out of scope. Reading the index and
-Vault is the deployer's job (`deployments.deployer`); nothing here touches a database or network.
+HNC objects are out of scope: the product RoleBinding is written into every runtime namespace
+instead (`member_role_binding`), which is what HNC propagation gives upstream. Vault roles and
+the Argo CD RBAC block are `deployments.reconciler.access`. Reading the index and Vault is the
+reconciler's job; nothing here touches a database or network.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ from products import rules
 Obj = dict[str, Any]
 
 OWNER_LABEL = "resource.nautes.io/belongsto"
+# Marks what this portal created: the reconciler lists by it and prunes only objects carrying
+# both labels (an object of upstream's runtime operator has the owner label alone).
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "nautes-portal"
+# The hash of the body the portal last applied: an unchanged desired object costs no write.
+HASH_ANNOTATION = "portal.nautes.io/applied-hash"
 IN_CLUSTER = "https://kubernetes.default.svc"
 ARGOCD_GROUP = "argoproj.io"
 ARGOCD_VERSION = "v1alpha1"
@@ -87,7 +95,7 @@ class ProductPlacement:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {OWNER_LABEL: self.product_id}
+        return {OWNER_LABEL: self.product_id, MANAGED_BY_LABEL: MANAGED_BY}
 
     def runtime(self, name: str) -> RuntimePlan | None:
         return next((r for r in self.runtimes if r.name == name), None)
@@ -198,6 +206,14 @@ def product_role_binding(placement: ProductPlacement) -> Obj:
         "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": PRODUCT_ROLE},
         "subjects": [{"apiGroup": RBAC_GROUP, "kind": "Group", "name": placement.product_name}],
     }
+
+
+def member_role_binding(placement: ProductPlacement, ns: str) -> Obj:
+    """RoleBinding `product-<gid>` in a runtime namespace: the product's group (the OIDC group
+    claim `<product name>`) administers it, as HNC propagates the product RoleBinding upstream."""
+    body = product_role_binding(placement)
+    body["metadata"]["namespace"] = ns
+    return body
 
 
 def service_account(placement: ProductPlacement, runtime: RuntimePlan, ns: str) -> Obj:

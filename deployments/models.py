@@ -73,6 +73,17 @@ class RuntimeStatus(models.Model):
         default="",
         help_text="uid/resourceVersion of the Application read: unchanged means nothing to map.",
     )
+    # What the last reconcile pass of the runtime's cluster did with it (`deployments.reconciler`).
+    pass_at = models.DateTimeField(null=True, blank=True, help_text="Last reconcile pass.")
+    pass_result = models.CharField(max_length=16, blank=True, default="")
+    pass_message = models.TextField(blank=True, default="")
+    applied_commit = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The index commit the last pass applied (the cluster is behind Git when the "
+        "product's index is at another commit).",
+    )
     deployed_cluster = models.CharField(max_length=63, blank=True, default="")
     deployed_namespaces = models.JSONField(default=list, blank=True)
     deployed_account = models.CharField(max_length=253, blank=True, default="")
@@ -123,3 +134,40 @@ class RuntimeStatus(models.Model):
     def known(self) -> bool:
         """Whether the row reflects a successful read (else the status is unknown)."""
         return self.reachable and self.read_at is not None
+
+
+class PassResult(models.TextChoices):
+    """What a reconcile pass did with one runtime."""
+
+    APPLIED = "applied", "Applied"  # something was written
+    UNCHANGED = "unchanged", "Unchanged"  # the cluster already matched the index
+    REFUSED = "refused", "Refused"  # the index asks for what the product may not have
+    CONFLICT = "conflict", "Conflict"  # an object of that name belongs to someone else
+
+
+class ClusterReconcile(models.Model):
+    """The reconciler's record of one runtime cluster (`deployments.reconciler`).
+
+    `lease_until`/`lease_operation` keep two passes of one cluster from running at once (a
+    pass that read an older index must not prune what a newer one just created). `admitted`
+    is what the objects step admitted, for the access steps of the same pass. `vault_roles`
+    and `vault_mount` remember what the portal wrote in Vault, so that it removes only that.
+    """
+
+    cluster = models.CharField(max_length=63, unique=True)
+    last_pass_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.CharField(max_length=16, blank=True, default="")
+    last_detail = models.TextField(blank=True, default="")
+    last_operation = models.IntegerField(null=True, blank=True)
+    writes = models.IntegerField(default=0, help_text="Objects written by the last pass.")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_operation = models.IntegerField(null=True, blank=True)
+    admitted = models.JSONField(default=dict, blank=True)
+    vault_mount = models.BooleanField(default=False)
+    vault_roles = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["cluster"]
+
+    def __str__(self) -> str:
+        return f"reconcile of {self.cluster}: {self.last_result or 'never run'}"

@@ -1,10 +1,11 @@
-"""Starting deployments, removals and syncs of DeploymentRuntimes; refreshing their status.
+"""What people ask of DeploymentRuntimes: re-apply, sync now, refresh the status.
 
-`deployments.receivers` calls `runtime_deploy_start` after every committed save of a
-DeploymentRuntime and `runtime_remove_start` after a delete (products announce the change with
-`products.signals.product_index_changed`). Both only record and queue an
-operation (`deployments.deployer` holds the steps); nothing here waits for a cluster, except
-`runtime_refresh_status`, which reads one Application with a short timeout.
+Deploying follows the index by itself: any change of a product's index reconciles the
+clusters it is on (`deployments.reconciler`, #14). `runtime_reapply` asks for a pass of the
+runtime's cluster now. `runtime_deploy_start`/`runtime_remove_start` queue the former
+per-runtime operations (`deployments.deployer`), kept for operations queued before the
+reconciler. Nothing here waits for a cluster, except `runtime_refresh_status`, which reads one
+Application with a short timeout, and an `inline` pass.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from deployments.deployer import (
     cluster_of,
 )
 from deployments.models import RuntimeStatus
+from deployments.reconciler import reconcile_start
 from deployments.status import status_refresh_runtime
 from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict, NotFound
@@ -203,13 +205,20 @@ def runtime_sync_now(
 def runtime_reapply(
     *, product: Product, runtime_name: str, actor: Any, inline: bool = False
 ) -> Operation:
-    """Apply the runtime's objects again (audited): the same operation as after a save."""
-    operation = runtime_deploy_start(
-        product=product, runtime_name=runtime_name, actor=actor, inline=inline
+    """Apply the runtime's objects again (audited): a reconcile pass of its cluster, the same
+    as after a change of the index."""
+    runtime = _runtime(product, runtime_name)
+    cluster = cluster_of_or_conflict(product, runtime)
+    operation = reconcile_start(
+        cluster_name=cluster.name,
+        reason=f"re-apply of runtime {product.name}/{runtime_name} requested",
+        actor=actor,
+        inline=inline,
     )
     audit_record(
         actor=actor, action=AUDIT_REAPPLY, kind=KIND, name=runtime_name, product=product,
-        message=f"re-apply requested (operation {operation.pk})",
+        message=f"re-apply requested: reconcile pass of cluster {cluster.name} (operation "
+        f"{operation.pk})",
     )  # fmt: skip
     return operation
 

@@ -9,3 +9,10 @@ from __future__ import annotations
 from nautes_portal.operations.tasks import resume_stale_operations, run_operation
 
 __all__ = ["resume_stale_operations", "run_operation"]
+
+
+def reconcile_due_clusters() -> dict[str, int]:
+    """Scheduled every minute: queue the periodic reconcile pass of each cluster that is due."""
+    from deployments.reconciler.triggers import reconcile_due_clusters as queue_due
+
+    return queue_due()

@@ -149,7 +149,7 @@ def operations_visible_to(user: Any) -> QuerySet[Any]:
       product existed, an operation of a deleted product): its creator, unless it names a
       product that exists now and that the user may not read.
     """
-    from nautes_portal.operations.kinds import CLUSTER_CHECK
+    from nautes_portal.operations.kinds import CLUSTER_KINDS
     from nautes_portal.operations.models import Operation
 
     Product = apps.get_model("products", "Product")
@@ -160,11 +160,11 @@ def operations_visible_to(user: Any) -> QuerySet[Any]:
     readable = products_visible_to(user)
     visible = Q(product__in=readable)
     if can_view_clusters(user):
-        visible |= Q(product__isnull=True, kind=CLUSTER_CHECK)
+        visible |= Q(product__isnull=True, kind__in=CLUSTER_KINDS)
     hidden_names = Product.objects.exclude(pk__in=readable.values("pk")).values("name")
     visible |= (
         Q(product__isnull=True, created_by=user)
-        & ~Q(kind=CLUSTER_CHECK)
+        & ~Q(kind__in=CLUSTER_KINDS)
         & ~Q(target__in=hidden_names)
         & ~Q(product_name__in=hidden_names)
     )
@@ -175,7 +175,7 @@ def can_retry_operation(user: Any, operation: Any) -> bool:
     """Retrying needs, now, the right that starting the operation's action needs (#12): a
     retry acts again with the portal's service token, so having started it is not enough.
 
-    * a cluster check: tenant Maintainer+ (manage clusters);
+    * a cluster check or reconcile pass: tenant Maintainer+ (manage clusters);
     * a product save: Maintainer+ of the product of that name when one exists (an update);
       otherwise (a creation that failed before the product existed) its creator, while they
       may still create products;
@@ -185,7 +185,7 @@ def can_retry_operation(user: Any, operation: Any) -> bool:
       right on a product that is gone; a product of the same name now is another product).
     """
     from nautes_portal.operations.kinds import (
-        CLUSTER_CHECK,
+        CLUSTER_KINDS,
         CODEREPO_DEPROVISION,
         CODEREPO_PROVISION,
         PRODUCT_AUTHORIZATION,
@@ -198,7 +198,7 @@ def can_retry_operation(user: Any, operation: Any) -> bool:
         return False
     if user.is_superuser:
         return True
-    if operation.kind == CLUSTER_CHECK:
+    if operation.kind in CLUSTER_KINDS:
         return can_manage_clusters(user)
     if operation.kind == PRODUCT_SAVE:
         product = operation.product or Product.objects.filter(name=operation.target).first()

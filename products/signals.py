@@ -5,14 +5,17 @@ index has committed (`transaction.on_commit`), so a receiver sees the new rows a
 announced for a change that was rolled back. Keyword arguments:
 
 * `product`: the `Product`;
-* `changes`: a tuple of `IndexChange`, one per resource the commit changed;
+* `changes`: a tuple of `IndexChange`, one per resource the commit changed (empty for
+  `ROUTE_SYNC`: an import replaces the whole index; receivers read it);
 * `commit_sha`: the commit of the product's configuration repository that holds the change;
 * `route`: how the change reached the index (`ROUTE_PORTAL`: a save or delete through the
-  portal's services, whether from the API, a page or a revert);
+  portal's services, whether from the API, a page or a revert; `ROUTE_SYNC`: an import of a
+  new HEAD of `default.project`, from a push and its webhook, the schedule or
+  `import_product`);
 * `actor`: the user who made it (None for the portal itself).
 
-Receivers are connected in their app's `AppConfig.ready` (`deployments` queues the deploy of a
-saved runtime and the removal of a deleted one).
+Receivers are connected in their app's `AppConfig.ready` (`deployments` reconciles the
+clusters the product is on).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.db import transaction
 from django.dispatch import Signal
 
 ROUTE_PORTAL = "portal"
+ROUTE_SYNC = "sync"
 
 product_index_changed = Signal()
 

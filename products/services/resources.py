@@ -191,8 +191,8 @@ def _write(
     warning = index_after_commit(
         index_commit, reindex, what=f"product {product.name}", commit_sha=sha
     )
-    # The apps above react once the commit is indexed (deployments queues a runtime's deploy or
-    # removal): the save answers now, the operation log shows what follows.
+    # The apps above react once the commit is indexed (deployments reconciles the product's
+    # clusters): the save answers now, the operation log shows what follows.
     announce_index_changed(
         product=product,
         changes=(

@@ -22,6 +22,7 @@ from products.indexing import complete_state, replace_index
 from products.manifests import parse_tree
 from products.models import CodeRepo, Product
 from products.services.base import _lock_commit_sha
+from products.signals import ROUTE_SYNC, announce_index_changed
 from products.state import ProductState, Resource
 
 
@@ -99,6 +100,11 @@ def _import_head(
         _record_identities(product, identities)
         product.commit_sha = head
         if changed:
+            # The apps above react to the new index whatever brought it (a push, the webhook,
+            # the schedule, `import_product`, a catch-up after a conflict): #14.
+            announce_index_changed(
+                product=product, changes=(), commit_sha=head, route=ROUTE_SYNC, actor=actor
+            )
             audit_record(
                 actor=actor,
                 action="sync",

@@ -79,7 +79,12 @@ def test_changing_the_allow_lists_reapplies_the_runtimes_on_the_cluster(
     admin_api: APIClient, server: FakeKubeServer
 ) -> None:
     def deploys() -> int:
-        return Operation.objects.filter(kind="runtime.deploy", target="nautes-labs/dr-dev").count()
+        """Reconcile passes of the cluster asked for because the cluster changed (#14)."""
+        return Operation.objects.filter(
+            kind="cluster.reconcile",
+            target="cluster-dev",
+            params__reason="cluster cluster-dev changed",
+        ).count()
 
     before = deploys()
     unchanged = _cluster_body(server, primary_domain="dev.example.com")

@@ -1,4 +1,5 @@
-"""Saving a deployment runtime deploys it; deleting it removes what was deployed."""
+"""Saving a deployment runtime deploys it; deleting it removes what was deployed (both through
+a reconcile pass of the environment's cluster, #14)."""
 
 from __future__ import annotations
 
@@ -57,15 +58,24 @@ def test_save_deploys_and_delete_removes(
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_api.post(BASE + "/deploymentruntimes/dr-dev", DR, format="json")
     assert response.status_code == 200, response.json()
-    deploy = Operation.objects.get(kind="runtime.deploy")
-    assert deploy.status == "succeeded", deploy.error
+    deploy = (
+        Operation.objects.filter(kind="cluster.reconcile", target="cluster-dev")
+        .order_by("pk")
+        .last()
+    )
+    assert deploy is not None and deploy.status == "succeeded", deploy and deploy.error
     assert server.get(("argoproj.io", "applications"), "argocd", "dr-dev") is not None
     assert server.get(("", "namespaces"), "", "dr-dev") is not None
 
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_api.delete(BASE + "/deploymentruntimes/dr-dev")
     assert response.status_code == 200, response.json()
-    remove = Operation.objects.get(kind="runtime.remove")
+    remove = (
+        Operation.objects.filter(kind="cluster.reconcile", target="cluster-dev")
+        .order_by("pk")
+        .last()
+    )
+    assert remove is not None and remove.pk != deploy.pk
     assert remove.status == "succeeded", remove.error
     assert server.get(("argoproj.io", "applications"), "argocd", "dr-dev") is None
     assert server.get(("", "namespaces"), "", "dr-dev") is None

@@ -254,7 +254,7 @@ def test_buttons_need_developer_rights_and_are_audited(
     response = browser("alice").post(url + "reapply")
     assert response.status_code == 302
     kinds = sorted(Operation.objects.values_list("kind", flat=True))
-    assert kinds == ["runtime.deploy", "runtime.sync"]
+    assert kinds == ["cluster.reconcile", "runtime.sync"]  # re-apply: a pass of the cluster
     events = AuditEvent.objects.filter(kind="DeploymentRuntime", name="dr-dev")
     assert set(events.values_list("action", flat=True)) == {"sync"}
     messages = sorted(events.values_list("message", flat=True))
@@ -328,8 +328,8 @@ def test_sync_and_reapply_api_need_developer_rights(product: Product, api_client
     sync = alice.post(f"{BASE}/deploymentruntimes/dr-dev/sync")
     assert sync.status_code == 202 and sync.json()["kind"] == "runtime.sync"
     reapply = alice.post(f"{BASE}/deploymentruntimes/dr-dev/reapply")
-    assert reapply.status_code == 202 and reapply.json()["kind"] == "runtime.deploy"
-    assert [s["name"] for s in reapply.json()["steps"]][-1] == "application"
+    assert reapply.status_code == 202 and reapply.json()["kind"] == "cluster.reconcile"
+    assert [s["name"] for s in reapply.json()["steps"]] == ["objects", "argocd-rbac", "vault"]
     assert alice.post(f"{BASE}/deploymentruntimes/nope/sync").status_code == 404
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 
 import urllib3
 from kubernetes.client import Configuration
@@ -219,6 +220,139 @@ class KubeClient(RestTransport):
         }
         status, _ = self._call("DELETE", path, body=options, accept=(404,), action=f"delete {what}")
         return status != 404
+
+    def delete_listed(
+        self, group: str, version: str, plural: str, current: Obj, *, owner_label: tuple[str, str]
+    ) -> bool:
+        """Delete an object the caller just listed, without reading it again: the owner label
+        is checked on `current` and its uid is the precondition, so an object recreated since
+        is left alone (409, False). False also when it is already gone."""
+        meta = current.get("metadata") or {}
+        namespace, name = meta.get("namespace"), str(meta.get("name") or "")
+        what = _describe(plural, namespace, name)
+        self._check_owner(current, owner_label, what)
+        options = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": "Background",
+            "preconditions": {"uid": meta.get("uid")},
+        }
+        status, _ = self._call(
+            "DELETE",
+            _path(group, version, plural, namespace, name),
+            body=options,
+            accept=(404, 409),
+            action=f"delete {what}",
+        )
+        return status not in (404, 409)
+
+    def apply_owned(
+        self,
+        group: str,
+        version: str,
+        plural: str,
+        namespace: str | None,
+        body: Obj,
+        *,
+        owner_label: tuple[str, str],
+        current: Obj | None,
+    ) -> Obj:
+        """Write an object the caller already decided differs from `current` (the object as
+        it listed it, None when absent), without reading it again: a create, or an update
+        with `current`'s resourceVersion. When the cluster moved meanwhile (409) this falls
+        back to `ensure_object`, which reads and checks ownership again."""
+        if current is None:
+            _refuse_grant(group, plural, body)
+            desired = _desired(
+                body, namespace, owner_label, secret=(group, plural) == ("", "secrets")
+            )
+            what = _describe(plural, namespace, desired["metadata"]["name"])
+            status, created = self._call(
+                "POST",
+                _path(group, version, plural, namespace),
+                body=desired,
+                accept=(409,),
+                action=f"create {what}",
+            )
+            if status != 409:
+                return created
+            return self._ensure(group, version, plural, namespace, body, owner_label)
+        self._check_owner(
+            current, owner_label, _describe(plural, namespace, current["metadata"]["name"])
+        )
+        if current["metadata"].get("deletionTimestamp"):
+            return self._ensure(group, version, plural, namespace, body, owner_label)
+        _refuse_grant(group, plural, body)
+        desired = _desired(body, namespace, owner_label, secret=(group, plural) == ("", "secrets"))
+        name = desired["metadata"]["name"]
+        updated = _merged(current, desired)
+        status, result = self._call(
+            "PUT",
+            _path(group, version, plural, namespace, name),
+            body=updated,
+            accept=(409,),
+            action=f"update {_describe(plural, namespace, name)}",
+        )
+        if status != 409:
+            return result
+        return self._ensure(group, version, plural, namespace, body, owner_label)
+
+    def edit_config_map_key(
+        self,
+        namespace: str,
+        name: str,
+        key: str,
+        edit: Callable[[str], str],
+        *,
+        labels: dict[str, str],
+    ) -> bool:
+        """Replace one key of a ConfigMap the portal does not own by `edit(old text)`.
+
+        For the few shared ConfigMaps where the portal keeps a marked part (Argo CD's
+        `argocd-rbac-cm`): `edit` must keep whatever it did not write. The other keys, labels
+        and annotations are left as they are; the update carries the resourceVersion read, so
+        a concurrent change is read again instead of overwritten. An absent ConfigMap is
+        created with `labels`. Returns whether anything was written.
+        """
+        path = _path("", "v1", "configmaps", namespace, name)
+        what = _describe("configmaps", namespace, name)
+        for _attempt in range(_MAX_ATTEMPTS):
+            status, current = self._call("GET", path, accept=(404,), action=f"read {what}")
+            if status == 404:
+                text = edit("")
+                if not text:
+                    return False
+                body = {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": name, "namespace": namespace, "labels": labels},
+                    "data": {key: text},
+                }
+                status, _ = self._call(
+                    "POST",
+                    _path("", "v1", "configmaps", namespace),
+                    body=body,
+                    accept=(409,),
+                    action=f"create {what}",
+                )
+                if status != 409:
+                    return True
+                continue
+            old = str((current.get("data") or {}).get(key) or "")
+            new = edit(old)
+            if new == old:
+                return False
+            current.setdefault("data", {})[key] = new
+            status, _ = self._call(
+                "PUT", path, body=current, accept=(409,), action=f"update {what}"
+            )
+            if status != 409:
+                return True
+        raise ClusterConflict(
+            f"{what} on {self.server} kept changing while the portal updated it; try again.",
+            reason="CLUSTER_CONFLICT",
+            retryable=True,
+        )
 
     def _ensure(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 Obj = dict[str, Any]
@@ -48,6 +49,29 @@ class ClusterApi(Protocol):
         name: str,
         *,
         owner_label: tuple[str, str],
+    ) -> bool: ...
+    def apply_owned(
+        self,
+        group: str,
+        version: str,
+        plural: str,
+        namespace: str | None,
+        body: Obj,
+        *,
+        owner_label: tuple[str, str],
+        current: Obj | None,
+    ) -> Obj: ...
+    def delete_listed(
+        self, group: str, version: str, plural: str, current: Obj, *, owner_label: tuple[str, str]
+    ) -> bool: ...
+    def edit_config_map_key(
+        self,
+        namespace: str,
+        name: str,
+        key: str,
+        edit: Callable[[str], str],
+        *,
+        labels: dict[str, str],
     ) -> bool: ...
     def read_secret_data(self, namespace: str, name: str) -> dict[str, str] | None: ...
     def close(self) -> None: ...

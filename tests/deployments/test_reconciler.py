@@ -1,0 +1,382 @@
+"""The reconciler of a runtime cluster (#14): the index is the desired state, drift is repaired,
+nothing it does not own is touched, an unchanged cluster costs no write, members get access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes import client as k8s
+from kubernetes.config import new_client_from_config_dict
+
+from deployments.models import ClusterReconcile, RuntimeStatus
+from deployments.reconciler import argocd_rbac, reconcile_start
+from deployments.reconciler.objects import body_hash
+from nautes_portal.operations.models import Operation
+from products.models import DeploymentRuntime, Environment, Product
+from tests.deployments.test_deployer import (
+    ARGO,
+    OWNER,
+    PROJECTS,
+    RBAC,
+    add_environment,
+    add_repo,
+    add_runtime,
+    cluster_dev,  # noqa: F401 (fixture)
+    dr_dev_index,
+    make_product,
+    owned,
+    register_cluster,
+    store_deploy_key,
+)
+from tests.fakes.kube_server import FakeKubeServer
+
+pytestmark = pytest.mark.django_db
+
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+MANAGED = "app.kubernetes.io/managed-by"
+
+
+def reconcile(cluster: str = "cluster-dev") -> Operation:
+    operation = reconcile_start(cluster_name=cluster, reason="test", inline=True)
+    assert operation.status == "succeeded", operation.error
+    return operation
+
+
+def writes(server: FakeKubeServer) -> list[str]:
+    return [f"{r.method} {r.path}" for r in server.requests if r.method in WRITES]
+
+
+def status_of(product: Product, runtime: str) -> RuntimeStatus:
+    return RuntimeStatus.objects.get(product=product, runtime_name=runtime)
+
+
+def kubectl(server: FakeKubeServer) -> k8s.ApiClient:
+    """Someone with the cluster's kubeconfig, outside the portal."""
+    import yaml
+
+    return new_client_from_config_dict(yaml.safe_load(server.kubeconfig()))
+
+
+# ---- Desired state applied -------------------------------------------------------
+def test_a_pass_applies_the_index_and_records_it_per_runtime(
+    cluster_dev: FakeKubeServer, secret_store: Any
+) -> None:
+    product = dr_dev_index()
+    product.commit_sha = "a" * 40
+    product.save()
+    store_deploy_key(secret_store)
+    operation = reconcile()
+    found = owned(cluster_dev)
+    for key in (
+        ("namespaces", "", "product-12"),
+        ("namespaces", "", "dr-dev"),
+        ("rolebindings", "product-12", "product-12"),
+        ("rolebindings", "dr-dev", "product-12"),  # the members' RoleBinding, as HNC gives
+        ("serviceaccounts", "dr-dev", "dr-dev"),
+        ("rolebindings", "dr-dev", "dr-dev"),
+        ("appprojects", "argocd", "product-12"),
+        ("secrets", "argocd", "repo-34"),
+        ("applications", "argocd", "dr-dev"),
+    ):
+        assert key in found, key
+        labels = found[key]["metadata"]["labels"]
+        assert labels[OWNER] == "product-12" and labels[MANAGED] == "nautes-portal"
+    members = found[("rolebindings", "dr-dev", "product-12")]
+    assert (
+        members["subjects"] == [{"apiGroup": RBAC, "kind": "Group", "name": "nautes-labs"}]
+        and members["roleRef"]["name"] == "admin"
+    )
+    row = status_of(product, "dr-dev")
+    assert (row.pass_result, row.applied_commit, row.deployed_cluster) == (
+        "applied",
+        "a" * 40,
+        "cluster-dev",
+    )
+    assert ClusterReconcile.objects.get(cluster="cluster-dev").last_operation == operation.pk
+    assert [s.status for s in operation.steps.order_by("position")] == ["succeeded"] * 3
+
+
+def test_a_second_pass_with_nothing_changed_writes_nothing(
+    cluster_dev: FakeKubeServer, secret_store: Any
+) -> None:
+    product = dr_dev_index()
+    store_deploy_key(secret_store)
+    reconcile()
+    cluster_dev.clear_requests()
+    reconcile()
+    assert writes(cluster_dev) == []
+    # Observation is one list per kind, never a read per object.
+    reads = [r for r in cluster_dev.requests if r.method == "GET"]
+    assert len(reads) <= 8, [r.path for r in reads]
+    assert status_of(product, "dr-dev").pass_result == "unchanged"
+
+
+def test_hand_deleted_objects_are_restored_by_the_periodic_pass(
+    cluster_dev: FakeKubeServer, secret_store: Any, settings: Any
+) -> None:
+    from deployments.reconciler.triggers import reconcile_due_clusters
+
+    dr_dev_index()
+    reconcile()
+    api = kubectl(cluster_dev)
+    custom = k8s.CustomObjectsApi(api)
+    custom.delete_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", "argocd", "appprojects", "product-12"
+    )
+    custom.delete_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", "argocd", "applications", "dr-dev"
+    )
+    k8s.RbacAuthorizationV1Api(api).delete_namespaced_role_binding("dr-dev", "dr-dev")
+    # Someone also points the Application elsewhere by hand: the hash annotation is intact,
+    # the field is not.
+    assert cluster_dev.get(PROJECTS, "argocd", "product-12") is None
+    settings.NAUTES_RECONCILE_INTERVAL = 60
+    ClusterReconcile.objects.filter(cluster="cluster-dev").update(last_pass_at=None)
+    assert reconcile_due_clusters() == {"queued": 1}
+    pending = Operation.objects.filter(kind="cluster.reconcile", status="pending").get()
+    from nautes_portal.operations import operation_run
+
+    assert operation_run(pending.pk).status == "succeeded"
+    assert cluster_dev.get(PROJECTS, "argocd", "product-12") is not None
+    assert cluster_dev.get(ARGO, "argocd", "dr-dev") is not None
+    assert cluster_dev.get((RBAC, "rolebindings"), "dr-dev", "dr-dev") is not None
+    # Not due again right after a pass.
+    assert reconcile_due_clusters() == {"queued": 0}
+
+
+def test_a_field_changed_by_hand_is_put_back(cluster_dev: FakeKubeServer) -> None:
+    dr_dev_index()
+    reconcile()
+    cluster_dev.update_stored(
+        "argoproj.io",
+        "applications",
+        "argocd",
+        "dr-dev",
+        {"spec": {"source": {"targetRevision": "evil-branch"}}},
+    )
+    cluster_dev.clear_requests()
+    reconcile()
+    app = cluster_dev.get(ARGO, "argocd", "dr-dev")
+    assert app is not None and app["spec"]["source"]["targetRevision"] == "HEAD"
+    assert writes(cluster_dev) == [
+        "PUT /apis/argoproj.io/v1alpha1/namespaces/argocd/applications/dr-dev"
+    ]
+
+
+def test_the_hash_annotation_is_the_desired_bodys(cluster_dev: FakeKubeServer) -> None:
+    dr_dev_index()
+    reconcile()
+    app = cluster_dev.get(ARGO, "argocd", "dr-dev")
+    assert app is not None
+    annotations = app["metadata"]["annotations"]
+    body = {k: v for k, v in app.items() if k in ("apiVersion", "kind", "spec")}
+    body["metadata"] = {
+        "name": "dr-dev",
+        "namespace": "argocd",
+        "labels": {OWNER: "product-12", MANAGED: "nautes-portal"},
+    }
+    assert annotations["portal.nautes.io/applied-hash"] == body_hash(body)
+
+
+# ---- Removal and moves -----------------------------------------------------------------
+def test_a_runtime_gone_from_the_index_is_removed_in_order(cluster_dev: FakeKubeServer) -> None:
+    product = dr_dev_index()
+    add_runtime(product, "dr-two", namespaces=["dr-two"])
+    reconcile()
+    assert cluster_dev.get(("", "namespaces"), "", "dr-two") is not None
+    DeploymentRuntime.objects.filter(product=product, name="dr-two").delete()
+    cluster_dev.clear_requests()
+    reconcile()
+    assert cluster_dev.get(ARGO, "argocd", "dr-two") is None
+    assert cluster_dev.get(("", "namespaces"), "", "dr-two") is None
+    # dr-dev and the product's objects stay.
+    assert cluster_dev.get(ARGO, "argocd", "dr-dev") is not None
+    assert cluster_dev.get(PROJECTS, "argocd", "product-12") is not None
+    deletes = [w for w in writes(cluster_dev) if w.startswith("DELETE")]
+    assert deletes[0].endswith("/applications/dr-two") and deletes[-1].endswith(
+        "/namespaces/dr-two"
+    )
+    assert not RuntimeStatus.objects.filter(product=product, runtime_name="dr-two").exists()
+
+    # The last runtime gone: the AppProject, RoleBinding and product namespace go too.
+    DeploymentRuntime.objects.filter(product=product).delete()
+    reconcile()
+    assert owned(cluster_dev) == {}
+
+
+def test_an_environment_moved_to_another_cluster_moves_the_runtime(
+    cluster_dev: FakeKubeServer, secret_store: Any, fake_kube_factory: Any
+) -> None:
+    (other,) = fake_kube_factory(argocd_installed=True)
+    register_cluster(secret_store, "cluster-two", other)
+    product = dr_dev_index()
+    reconcile()
+    Environment.objects.filter(product=product, name="env-dev").update(cluster="cluster-two")
+    reconcile("cluster-two")
+    reconcile("cluster-dev")
+    assert other.get(ARGO, "argocd", "dr-dev") is not None
+    assert owned(cluster_dev) == {}
+    assert status_of(product, "dr-dev").deployed_cluster == "cluster-two"
+
+
+# ---- What is not the portal's --------------------------------------------------------
+def test_an_unlabelled_namespace_of_the_same_name_is_never_touched_and_is_reported(
+    cluster_dev: FakeKubeServer,
+) -> None:
+    cluster_dev.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "dr-dev", "labels": {"team": "x"}},
+        }
+    )
+    product = dr_dev_index()
+    cluster_dev.clear_requests()
+    reconcile()
+    namespace = cluster_dev.get(("", "namespaces"), "", "dr-dev")
+    assert namespace is not None and OWNER not in namespace["metadata"]["labels"]
+    assert not [w for w in writes(cluster_dev) if "/namespaces/dr-dev" in w]
+    assert cluster_dev.get(ARGO, "argocd", "dr-dev") is None
+    row = status_of(product, "dr-dev")
+    assert row.pass_result == "conflict"
+    assert "namespace dr-dev exists and belongs to someone else" in row.pass_message
+    # A second pass leaves it alone too (and the conflict stays reported).
+    reconcile()
+    assert status_of(product, "dr-dev").pass_result == "conflict"
+
+
+def test_objects_without_the_portals_label_are_never_pruned(cluster_dev: FakeKubeServer) -> None:
+    """Upstream's runtime operator labels its objects with the owner label only: a pass must
+    not delete them, even when no runtime of the index wants them."""
+    cluster_dev.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "legacy", "labels": {OWNER: "product-12"}},
+        }
+    )
+    dr_dev_index()
+    reconcile()
+    assert cluster_dev.get(("", "namespaces"), "", "legacy") is not None
+
+
+def test_a_foreign_application_of_the_same_name_is_a_conflict(cluster_dev: FakeKubeServer) -> None:
+    cluster_dev.create(
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Application",
+            "metadata": {"name": "dr-dev", "namespace": "argocd", "labels": {OWNER: "product-99"}},
+            "spec": {"project": "product-99"},
+        }
+    )
+    product = dr_dev_index()
+    reconcile()
+    app = cluster_dev.get(ARGO, "argocd", "dr-dev")
+    assert app is not None and app["spec"] == {"project": "product-99"}
+    row = status_of(product, "dr-dev")
+    assert row.pass_result == "conflict" and "product-99" not in row.pass_message
+
+
+def test_an_older_product_cannot_take_a_newer_products_deployed_application(
+    cluster_dev: FakeKubeServer,
+) -> None:
+    """The first product by creation wins a new name, never one already deployed."""
+    older = make_product("older", group_id=5)
+    newer = make_product("newer", group_id=20)
+    add_environment(newer, "env-dev", "cluster-dev")
+    add_repo(newer, 40, "app", url="git@gitlab.example.com:newer/app.git")
+    add_runtime(newer, "web", repo="repo-40", projects=[])
+    reconcile()
+    assert older.pk < newer.pk
+    add_environment(older, "env-dev", "cluster-dev")
+    add_repo(older, 41, "app", url="git@gitlab.example.com:older/app.git")
+    add_runtime(older, "web", repo="repo-41", projects=[], namespaces=["older-web"])
+    reconcile()
+    app = cluster_dev.get(ARGO, "argocd", "web")
+    assert app is not None and app["metadata"]["labels"][OWNER] == "product-20"
+    assert status_of(older, "web").pass_result == "conflict"
+
+
+def test_a_runtime_whose_file_breaks_a_rule_keeps_what_runs(cluster_dev: FakeKubeServer) -> None:
+    product = dr_dev_index()
+    reconcile()
+    DeploymentRuntime.objects.filter(product=product, name="dr-dev").update(
+        problems=["spec.destination.environment: a broken push"]
+    )
+    reconcile()
+    assert cluster_dev.get(ARGO, "argocd", "dr-dev") is not None
+    assert cluster_dev.get(("", "namespaces"), "", "dr-dev") is not None
+    row = status_of(product, "dr-dev")
+    assert row.pass_result == "refused" and "breaks rules" in row.pass_message
+
+
+def test_a_forbidden_namespace_from_the_index_is_refused(cluster_dev: FakeKubeServer) -> None:
+    product = dr_dev_index()
+    add_runtime(product, "sneaky", namespaces=["kube-system"])
+    reconcile()
+    assert cluster_dev.get(ARGO, "argocd", "sneaky") is None
+    row = status_of(product, "sneaky")
+    assert row.pass_result == "refused" and "kube-system" in row.pass_message
+    project = cluster_dev.get(PROJECTS, "argocd", "product-12")
+    assert project is not None
+    destinations = {d["namespace"] for d in project["spec"]["destinations"]}
+    assert "kube-system" not in destinations
+
+
+def test_no_binding_to_cluster_admin_and_no_cluster_binding_is_written(
+    cluster_dev: FakeKubeServer,
+) -> None:
+    dr_dev_index()
+    reconcile()
+    for binding in cluster_dev.objects(RBAC, "rolebindings"):
+        assert binding["roleRef"]["name"] == "admin"
+    assert not [r for r in cluster_dev.requests if "clusterrolebindings" in r.path]
+
+
+# ---- Argo CD RBAC ------------------------------------------------------------------
+def test_the_members_block_in_argocd_rbac_cm_keeps_other_lines(cluster_dev: FakeKubeServer) -> None:
+    operator_lines = "p, role:ops, applications, get, */*, allow\ng, ops-team, role:ops\n"
+    cluster_dev.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "argocd-rbac-cm", "namespace": "argocd"},
+            "data": {"policy.csv": operator_lines, "policy.default": "role:readonly"},
+        }
+    )
+    product = dr_dev_index()
+    reconcile()
+    data = cluster_dev.get(("", "configmaps"), "argocd", "argocd-rbac-cm")["data"]  # type: ignore[index]
+    policy = data["policy.csv"]
+    assert policy.startswith(operator_lines)
+    assert data["policy.default"] == "role:readonly"
+    for line in (
+        "p, role:nautes-labs, projects, get, product-12, allow",
+        "p, role:nautes-labs, applications, *, product-12/*, allow",
+        "p, role:nautes-labs, exec, *, product-12/*, allow",
+        "p, role:nautes-labs, logs, *, product-12/*, allow",
+        "g, nautes-labs, role:nautes-labs",
+    ):
+        assert line in policy.splitlines()
+    cluster_dev.clear_requests()
+    reconcile()
+    assert writes(cluster_dev) == []
+    # The product's last runtime gone: its lines go, the operator's stay.
+    DeploymentRuntime.objects.filter(product=product).delete()
+    reconcile()
+    data = cluster_dev.get(("", "configmaps"), "argocd", "argocd-rbac-cm")["data"]  # type: ignore[index]
+    assert data["policy.csv"] == operator_lines
+
+
+def test_a_product_named_like_a_built_in_role_gets_no_argocd_lines() -> None:
+    assert argocd_rbac.block([("admin", "product-3")]) == []
+    assert argocd_rbac.refusal("Admin") is not None
+    assert argocd_rbac.block([("shop", "product-4")])[1:-1] == argocd_rbac.product_lines(
+        "shop", "product-4"
+    )
+
+
+def test_a_cut_block_is_not_rewritten() -> None:
+    with pytest.raises(ValueError, match="without"):
+        argocd_rbac.replace_block(f"{argocd_rbac.BEGIN}\ng, x, role:admin\n", [])
