@@ -124,6 +124,33 @@ def _prepare_kubeconfig(text: str, context: str | None) -> tuple[Obj, str, _TlsD
     return doc, str(name), tls
 
 
+def kubeconfig_ca_pem(text: str, context: str | None = None) -> str:
+    """The PEM of the CA the kubeconfig's cluster is verified with (its decoded
+    `certificate-authority-data`); "" when it has none or skips verification
+    (`insecure-skip-tls-verify`). Raises KubeconfigInvalid, whose message never quotes it.
+    """
+    doc, _name, tls = _prepare_kubeconfig(text, context)
+    cluster = doc["clusters"][0]["cluster"]
+    if cluster.get("insecure-skip-tls-verify") in (True, "true") or not tls.ca:
+        return ""
+    try:
+        pem = tls.ca.decode("ascii")
+    except UnicodeDecodeError:
+        pem = ""
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise KubeconfigInvalid("The kubeconfig's certificate authority data is not PEM.")
+    return pem
+
+
+def kubeconfig_server(text: str, context: str | None = None) -> str:
+    """The API server address of the kubeconfig's cluster, without any user-info.
+
+    Raises KubeconfigInvalid, whose message never quotes the kubeconfig.
+    """
+    doc, _name, _tls = _prepare_kubeconfig(text, context)
+    return display_server(str(doc["clusters"][0]["cluster"]["server"]))
+
+
 def _ssl_context(tls: _TlsData, *, verify: bool) -> ssl.SSLContext:
     """An SSLContext with the kubeconfig's CA and client certificate, loaded in memory."""
     if bool(tls.cert) != bool(tls.key):

@@ -12,13 +12,16 @@ repr: messages name only the address, the engine and the path.
 
 The package, one module per job: `errors`, `locations` (where each secret lives), `policies`,
 `interface` (`SecretStore`), `transport` (one hvac call: login, errors, waiting out a KV v2
-upgrade), `store` (`HvacSecretStore`: secrets, policies, engines and readiness) and
-`factory` (`secret_store()`).
+upgrade), `auth_rules` (the names and values accepted for Kubernetes auth), `kubernetes_auth`
+(per runtime cluster a Kubernetes auth method, per runtime account a role), `store`
+(`HvacSecretStore`: secrets, policies, engines and readiness) and `factory` (`secret_store()`).
 """
 
 from __future__ import annotations
 
+from nautes_portal.integrations.vault.auth_rules import OPERATOR_ROLES
 from nautes_portal.integrations.vault.errors import (
+    SecretStoreConflict,
     SecretStoreError,
     SecretStoreForbidden,
     SecretStoreSealed,
@@ -47,11 +50,13 @@ UPGRADE_WAIT_SECONDS = 5.0
 
 __all__ = [
     "KV_ENGINES",
+    "OPERATOR_ROLES",
     "REPO_SECRET_KINDS",
     "UPGRADE_WAIT_SECONDS",
     "HvacSecretStore",
     "SecretLocation",
     "SecretStore",
+    "SecretStoreConflict",
     "SecretStoreError",
     "SecretStoreForbidden",
     "SecretStoreSealed",

@@ -45,3 +45,12 @@ class SecretStoreForbidden(SecretStoreError):
     status = 502
     reason = "SECRET_STORE_FORBIDDEN"
     default_retryable = False
+
+
+class SecretStoreConflict(SecretStoreError):
+    """Something at that place in Vault is not the portal's to change (another auth method, an
+    operator's role): the portal leaves it as it is."""
+
+    status = 409
+    reason = "SECRET_STORE_CONFLICT"
+    default_retryable = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class SecretStore(Protocol):
@@ -34,4 +34,43 @@ class SecretStore(Protocol):
 
     def delete_policy(self, name: str) -> None:
         """Delete policy `name`; absent policies are fine."""
+        ...
+
+    # -- Kubernetes auth (one mount per runtime cluster, one role per runtime account) --------
+    def auth_mounts(self) -> dict[str, str]:
+        """Every enabled auth method: mount path (no trailing '/') → type."""
+        ...
+
+    def ensure_kubernetes_auth(self, *, mount: str, host: str, ca_pem: str) -> bool:
+        """Enable and configure a `kubernetes` auth method at `auth/<mount>`; return whether
+        anything was written. Another type of auth method there raises SecretStoreConflict."""
+        ...
+
+    def disable_kubernetes_auth(self, mount: str) -> bool:
+        """Disable the `kubernetes` auth method at `auth/<mount>`; return whether it was there."""
+        ...
+
+    def ensure_kubernetes_role(
+        self,
+        *,
+        mount: str,
+        role: str,
+        service_accounts: list[str],
+        namespaces: list[str],
+        policies: list[str],
+    ) -> bool:
+        """Make `auth/<mount>/role/<role>` bind exactly those service accounts and namespaces and
+        grant exactly those policies; return whether it was written. Operators' roles refused."""
+        ...
+
+    def read_kubernetes_role(self, *, mount: str, role: str) -> dict[str, Any] | None:
+        """The role as Vault reads it back, or None when it or its mount is absent."""
+        ...
+
+    def delete_kubernetes_role(self, *, mount: str, role: str) -> bool:
+        """Delete the role; return whether it was there. Operators' roles refused."""
+        ...
+
+    def list_kubernetes_roles(self, mount: str) -> list[str]:
+        """The role names in `auth/<mount>` (operators' included); [] without the mount."""
         ...

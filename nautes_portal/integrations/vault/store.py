@@ -1,4 +1,5 @@
-"""`HvacSecretStore`: the SecretStore on Vault/OpenBao (secrets, policies, KV v2 engines)."""
+"""`HvacSecretStore`: the SecretStore on Vault/OpenBao (secrets, policies, KV v2 engines, and
+Kubernetes auth through `KubernetesAuth`)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from nautes_portal.integrations.vault.errors import (
     SecretStoreUnavailable,
 )
 from nautes_portal.integrations.vault.interface import SecretStore
+from nautes_portal.integrations.vault.kubernetes_auth import KubernetesAuth
 from nautes_portal.integrations.vault.locations import KV_ENGINES, _check_location, _check_segment
 from nautes_portal.integrations.vault.policies import _check_policy_name, policy_document
-from nautes_portal.integrations.vault.transport import VaultTransport, _Missing
+from nautes_portal.integrations.vault.transport import _Missing
 
 # The package's logger: one name for the whole adapter, as before the split.
 logger = logging.getLogger(__package__)
@@ -26,8 +28,9 @@ logger = logging.getLogger(__package__)
 _PROBE_PATH = "nautes-portal-readiness-probe"
 
 
-class HvacSecretStore(VaultTransport):
-    """SecretStore on a Vault/OpenBao server through hvac (token or AppRole login)."""
+class HvacSecretStore(KubernetesAuth):
+    """SecretStore on a Vault/OpenBao server through hvac (token or AppRole login); its
+    Kubernetes auth methods come from `KubernetesAuth`."""
 
     def __repr__(self) -> str:
         auth = "approle" if self._role_id else "token"
