@@ -19,7 +19,9 @@ from typing import Any
 
 from clusters.models import Cluster
 from deployments.models import ClusterReconcile
+from nautes_portal.integrations.kube.kubeconfig import kubeconfig_ca_pem
 from nautes_portal.integrations.vault import (
+    OPERATOR_ROLES,
     cluster_kubeconfig_location,
     repo_secret_location,
     secret_store,
@@ -34,17 +36,23 @@ class AccountRole:
 
 
 def wanted_roles(admitted: dict[str, Any]) -> tuple[dict[str, AccountRole], list[str]]:
-    """The roles the admitted runtimes need, and the accounts refused (used by an earlier
-    product on the cluster)."""
+    """The roles the admitted runtimes need, and the accounts refused: one an earlier product
+    uses on the cluster, or one named like an operator role."""
     roles: dict[str, AccountRole] = {}
     owners: dict[str, str] = {}
     refused: list[str] = []
     for product in admitted.get("products", []):
         for account, spec in sorted(product["accounts"].items()):
+            if account.upper() in OPERATOR_ROLES:
+                refused.append(
+                    f"account {account} of product {product['name']} gets no Vault role: "
+                    "upstream's operators own roles of that name"
+                )
+                continue
             if owners.get(account, product["name"]) != product["name"]:
                 refused.append(
                     f"account {account} of product {product['name']} gets no Vault role: "
-                    f"product {owners[account]} uses that account name on this cluster"
+                    "another product uses that account name on this cluster"
                 )
                 continue
             owners[account] = product["name"]
@@ -57,49 +65,62 @@ def wanted_roles(admitted: dict[str, Any]) -> tuple[dict[str, AccountRole], list
 
 def reconcile_vault(cluster: Cluster, record: ClusterReconcile) -> str:
     """Write the mount and roles the cluster needs, remove those the portal wrote before and
-    nobody needs now. Returns a detail for the operation log."""
+    nobody needs now. Returns a detail for the operation log.
+
+    A mount the portal did not create (upstream's cluster-operator makes `auth/<cluster>` with
+    its own token reviewer) is used as it is: never reconfigured, never disabled.
+    """
     store = secret_store()
-    if not hasattr(store, "ensure_kubernetes_auth"):  # TEMPORARY until the adapter lands
-        return "TEMP"
     roles, refused = wanted_roles(record.admitted)
     mount = cluster.name
     written = removed = 0
-    if roles:
-        from nautes_portal.integrations.kube.kubeconfig import kubeconfig_ca_pem
-
-        location = cluster_kubeconfig_location(cluster.name)
-        kubeconfig = (store.read(engine=location.engine, path=location.path) or {}).get(
-            "kubeconfig", ""
-        )
-        if store.ensure_kubernetes_auth(
-            mount=mount, host=cluster.api_server, ca_pem=kubeconfig_ca_pem(kubeconfig)
-        ):
-            written += 1
-        if not record.vault_mount:
-            record.vault_mount = True
-            record.save(update_fields=["vault_mount"])
+    notes = list(refused)
+    kind = store.auth_mounts().get(mount)
+    usable = kind == "kubernetes"
+    if roles and kind is not None and kind != "kubernetes":
+        notes.append(f"auth/{mount} is a {kind} mount, not kubernetes; no role written")
+    elif roles and (kind is None or record.vault_mount):
+        ca_pem = _cluster_ca(cluster)
+        if not ca_pem or not cluster.api_server.startswith("https://"):
+            notes.append(
+                f"no Kubernetes auth for cluster {cluster.name}: Vault needs its https API "
+                "server and CA certificate, and its kubeconfig has none"
+            )
+        else:
+            written += store.ensure_kubernetes_auth(
+                mount=mount, host=cluster.api_server, ca_pem=ca_pem
+            )
+            usable = True
+            if not record.vault_mount:
+                record.vault_mount = True
+                record.save(update_fields=["vault_mount"])
+    if usable:
         for role in roles.values():
-            if store.ensure_kubernetes_role(
+            written += store.ensure_kubernetes_role(
                 mount=mount,
                 role=role.name,
                 service_accounts=[role.name],
                 namespaces=list(role.namespaces),
                 policies=list(role.policies),
-            ):
-                written += 1
-    for name in sorted(set(record.vault_roles) - set(roles)):
-        if store.delete_kubernetes_role(mount=mount, role=name):
-            removed += 1
-    record.vault_roles = sorted(roles)
+            )
+        for name in sorted(set(record.vault_roles) - set(roles)):
+            removed += store.delete_kubernetes_role(mount=mount, role=name)
+        record.vault_roles = sorted(roles)
     if not roles and record.vault_mount:
-        store.disable_kubernetes_auth(mount)
+        removed += store.disable_kubernetes_auth(mount)
         record.vault_mount = False
-        removed += 1
+        record.vault_roles = []
     record.save(update_fields=["vault_roles", "vault_mount"])
     detail = (
-        f"Vault auth/{mount}: {len(roles)} runtime account role(s); {written} written, "
-        f"{removed} removed"
+        f"Vault auth/{mount}: {len(roles) if usable else 0} runtime account role(s); "
+        f"{written} written, {removed} removed"
     )
-    if refused:
-        detail += "; " + "; ".join(refused)
-    return detail
+    return detail + ("; " + "; ".join(notes) if notes else "")
+
+
+def _cluster_ca(cluster: Cluster) -> str:
+    location = cluster_kubeconfig_location(cluster.name)
+    kubeconfig = (secret_store().read(engine=location.engine, path=location.path) or {}).get(
+        "kubeconfig", ""
+    )
+    return kubeconfig_ca_pem(kubeconfig) if kubeconfig else ""

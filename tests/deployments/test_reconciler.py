@@ -3,6 +3,8 @@ nothing it does not own is touched, an unchanged cluster costs no write, members
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -380,3 +382,84 @@ def test_a_product_named_like_a_built_in_role_gets_no_argocd_lines() -> None:
 def test_a_cut_block_is_not_rewritten() -> None:
     with pytest.raises(ValueError, match="without"):
         argocd_rbac.replace_block(f"{argocd_rbac.BEGIN}\ng, x, role:admin\n", [])
+
+
+# ---- Vault Kubernetes auth (real OpenBao) ----------------------------------------------
+@pytest.fixture
+def tls_cluster(secret_store: Any, fake_kube_factory: Any, fake_kube_tls: Any) -> Iterator[str]:
+    """A cluster served over TLS (Vault needs its CA); the OpenBao server is shared by the
+    session, so each test gets its own mount name and removes it."""
+    (server,) = fake_kube_factory(argocd_installed=True, tls=fake_kube_tls)
+    name = f"tls-{uuid.uuid4().hex[:8]}"
+    register_cluster(secret_store, name, server)
+    yield name
+    if name in secret_store.auth_mounts():
+        secret_store._client.sys.disable_auth_method(path=name)
+
+
+def test_vault_auth_mount_and_account_role_follow_the_runtimes(
+    tls_cluster: str, secret_store: Any
+) -> None:
+    product = dr_dev_index(tls_cluster)
+    add_runtime(product, "dr-two", namespaces=["dr-two", "dr-two-b"], account="deployer")
+    store_deploy_key(secret_store)
+    operation = reconcile(tls_cluster)
+    assert secret_store.auth_mounts().get(tls_cluster) == "kubernetes"
+    role = secret_store.read_kubernetes_role(mount=tls_cluster, role="dr-dev")
+    assert role is not None
+    assert role["bound_service_account_names"] == ["dr-dev"]
+    assert role["bound_service_account_namespaces"] == ["dr-dev"]
+    assert role["token_policies"] == ["gitlab-repo-34-default-readonly"]
+    deployer = secret_store.read_kubernetes_role(mount=tls_cluster, role="deployer")
+    assert deployer is not None
+    assert deployer["bound_service_account_namespaces"] == ["dr-two", "dr-two-b"]
+    assert "2 runtime account role(s)" in operation.steps.get(name="vault").detail
+    # Nothing changed: nothing written (the adapter reads before it writes).
+    again = reconcile(tls_cluster)
+    assert "0 written, 0 removed" in again.steps.get(name="vault").detail
+
+    DeploymentRuntime.objects.filter(product=product, name="dr-two").delete()
+    reconcile(tls_cluster)
+    assert secret_store.read_kubernetes_role(mount=tls_cluster, role="deployer") is None
+    assert secret_store.read_kubernetes_role(mount=tls_cluster, role="dr-dev") is not None
+    DeploymentRuntime.objects.filter(product=product).delete()
+    reconcile(tls_cluster)
+    assert tls_cluster not in secret_store.auth_mounts()
+
+
+def test_an_unverified_repository_gives_no_policy_to_the_account(
+    tls_cluster: str, secret_store: Any
+) -> None:
+    from products.models import CodeRepo
+
+    product = dr_dev_index(tls_cluster)
+    CodeRepo.objects.filter(product=product).update(git_project_id=None)
+    reconcile(tls_cluster)
+    role = secret_store.read_kubernetes_role(mount=tls_cluster, role="dr-dev")
+    assert role is not None and role.get("token_policies") in ([], None)
+    assert "not verified" in status_of(product, "dr-dev").pass_message
+
+
+def test_a_mount_the_portal_did_not_create_is_never_disabled(
+    tls_cluster: str, secret_store: Any
+) -> None:
+    secret_store._client.sys.enable_auth_method("kubernetes", path=tls_cluster)
+    product = dr_dev_index(tls_cluster)
+    reconcile(tls_cluster)
+    assert secret_store.read_kubernetes_role(mount=tls_cluster, role="dr-dev") is not None
+    DeploymentRuntime.objects.filter(product=product).delete()
+    reconcile(tls_cluster)
+    assert secret_store.auth_mounts().get(tls_cluster) == "kubernetes"
+    assert secret_store.read_kubernetes_role(mount=tls_cluster, role="dr-dev") is None
+
+
+def test_an_account_named_like_an_operator_role_gets_no_vault_role(
+    tls_cluster: str, secret_store: Any
+) -> None:
+    product = dr_dev_index(tls_cluster)
+    add_runtime(product, "dr-argo", namespaces=["dr-argo"], account="argo")
+    operation = reconcile(tls_cluster)
+    assert "account argo of product nautes-labs gets no Vault role" in (
+        operation.steps.get(name="vault").detail
+    )
+    assert secret_store.read_kubernetes_role(mount=tls_cluster, role="dr-dev") is not None
