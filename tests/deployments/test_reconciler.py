@@ -16,6 +16,7 @@ from deployments.reconciler import argocd_rbac, reconcile_start
 from deployments.reconciler.objects import body_hash
 from nautes_portal.operations.models import Operation
 from products.models import DeploymentRuntime, Environment, Product
+from tests.deployments import test_deployer
 from tests.deployments.test_deployer import (
     ARGO,
     OWNER,
@@ -24,7 +25,6 @@ from tests.deployments.test_deployer import (
     add_environment,
     add_repo,
     add_runtime,
-    cluster_dev,  # noqa: F401 (fixture)
     dr_dev_index,
     make_product,
     owned,
@@ -34,6 +34,7 @@ from tests.deployments.test_deployer import (
 from tests.fakes.kube_server import FakeKubeServer
 
 pytestmark = pytest.mark.django_db
+cluster_dev = test_deployer.cluster_dev  # the fixture, shared
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 MANAGED = "app.kubernetes.io/managed-by"
