@@ -29,6 +29,7 @@ from deployments.overview import AttentionRow, ProductSummary, deployment_overvi
 from deployments.selectors import Matrix, RuntimeView, age_text, product_matrix, runtime_view
 from deployments.services import runtime_reapply, runtime_refresh_status, runtime_sync_now
 from deployments.status import explain
+from deployments.status.applied import applied_state
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError
 from nautes_portal.links import LinkPattern
@@ -177,6 +178,7 @@ def runtime_page(request: HtmxHttpRequest, name: str, runtime: str) -> HttpRespo
         "operations": operations,
         "can_change": permissions.can_change_resources(request.user, product),
         "argocd_link": _argocd_link(status.cluster, runtime) if status and status.cluster else "",
+        "applied": applied_state(product, status),
     }
     return _render(request, "deployments/runtime_status.html", "runtime", context)
 

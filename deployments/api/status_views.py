@@ -23,6 +23,7 @@ from deployments.api.views import OperationSerializer
 from deployments.selectors import RuntimeView, runtime_statuses, runtime_view
 from deployments.services import runtime_reapply, runtime_sync_now
 from deployments.status import explain
+from deployments.status.applied import applied_state
 from nautes_portal import permissions
 from nautes_portal.api.replies import ErrorReply
 from nautes_portal.errors import NotFound, PermissionDenied
@@ -79,6 +80,21 @@ class RuntimeStatusSerializer(serializers.Serializer):
     error = serializers.CharField()
     explanation = serializers.ListField(child=serializers.CharField())
     conditions = ConditionSerializer(many=True)
+    applied_commit = serializers.CharField(
+        help_text="The commit of default.project the portal last applied to the cluster (#14)."
+    )
+    index_commit = serializers.CharField(help_text="The commit of default.project indexed now.")
+    behind_git = serializers.BooleanField(
+        help_text="Whether the cluster does not hold what Git holds now (not applied yet, or "
+        "the last pass could not apply it)."
+    )
+    last_pass_at = serializers.DateTimeField(
+        allow_null=True, help_text="The last reconcile pass of the runtime's cluster."
+    )
+    pass_result = serializers.CharField(
+        help_text="What that pass did: applied, unchanged, refused or conflict."
+    )
+    pass_message = serializers.CharField(help_text="Why it was refused or in conflict.")
 
 
 class RuntimeStatusDetailSerializer(RuntimeStatusSerializer):
@@ -95,6 +111,7 @@ RuntimeStatusListReply = inline_serializer(
 def status_reply(product: Product, view: RuntimeView, *, detail: bool) -> dict[str, Any]:
     """The reply for one runtime (plain data; no secret is ever part of a status)."""
     s = view.status
+    applied = applied_state(product, s)
     reply: dict[str, Any] = {
         "product": product.name,
         "name": view.name,
@@ -116,6 +133,12 @@ def status_reply(product: Product, view: RuntimeView, *, detail: bool) -> dict[s
         "error": s.error if s else "",
         "explanation": explain(s) if s else ["The status has not been read yet."],
         "conditions": s.conditions if s else [],
+        "applied_commit": applied.commit,
+        "index_commit": applied.index_commit,
+        "behind_git": applied.behind,
+        "last_pass_at": applied.pass_at,
+        "pass_result": applied.result,
+        "pass_message": applied.message,
     }
     if detail:
         reply.update(
