@@ -199,13 +199,22 @@ def _write(
                 raise
             _conflict(report, item, exc.message + " The portal did not change it.")
             continue
+        except ClusterError as exc:
+            # The cluster refused this body (an invalid name from Git, say): it is that
+            # runtime's problem, never a reason to stop the pass of every product (#14).
+            if exc.reason != "CLUSTER_REJECTED":
+                raise
+            _refused(report, item, exc.message)
+            continue
         wanted.add(item.key)
         if current is None:
             report.created += 1
         else:
             report.updated += 1
         for who in item.runtimes:
-            report.state.outcome(*who).result = PassResult.APPLIED
+            outcome = report.state.outcome(*who)
+            if outcome.admitted:
+                outcome.result = PassResult.APPLIED
 
 
 def _what(item: Desired) -> str:
@@ -219,6 +228,13 @@ def _conflict(report: PassReport, item: Desired, message: str) -> None:
         outcome = report.state.outcome(*who)
         if outcome.admitted:
             outcome.refuse(PassResult.CONFLICT, message)
+
+
+def _refused(report: PassReport, item: Desired, message: str) -> None:
+    for who in item.runtimes:
+        outcome = report.state.outcome(*who)
+        if outcome.admitted:
+            outcome.refuse(PassResult.REFUSED, f"{_what(item)} was refused: {message}")
 
 
 def _repository_secrets(entry: ProductOnCluster, state: ClusterState) -> list[Desired]:

@@ -20,6 +20,7 @@ from typing import Any
 from clusters.models import Cluster
 from deployments.models import ClusterReconcile
 from nautes_portal.integrations.kube.kubeconfig import kubeconfig_ca_pem
+from nautes_portal.integrations.vault.auth_rules import check_namespace, check_service_account
 from nautes_portal.integrations.vault import (
     OPERATOR_ROLES,
     cluster_kubeconfig_location,
@@ -43,6 +44,15 @@ def wanted_roles(admitted: dict[str, Any]) -> tuple[dict[str, AccountRole], list
     refused: list[str] = []
     for product in admitted.get("products", []):
         for account, spec in sorted(product["accounts"].items()):
+            try:
+                check_service_account(account)
+                for namespace in spec["namespaces"]:
+                    check_namespace(namespace)
+            except ValueError as exc:
+                refused.append(
+                    f"account {account} of product {product['name']} gets no Vault role: {exc}"
+                )
+                continue
             if account.upper() in OPERATOR_ROLES:
                 refused.append(
                     f"account {account} of product {product['name']} gets no Vault role: "

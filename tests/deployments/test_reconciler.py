@@ -14,6 +14,7 @@ from kubernetes.config import new_client_from_config_dict
 from deployments.models import ClusterReconcile, RuntimeStatus
 from deployments.reconciler import argocd_rbac, reconcile_start
 from deployments.reconciler.objects import body_hash
+from deployments.reconciler.vault_access import wanted_roles
 from nautes_portal.operations.models import Operation
 from products.models import DeploymentRuntime, Environment, Product
 from tests.deployments import test_deployer
@@ -464,3 +465,32 @@ def test_an_account_named_like_an_operator_role_gets_no_vault_role(
         operation.steps.get(name="vault").detail
     )
     assert secret_store.read_kubernetes_role(mount=tls_cluster, role="dr-dev") is not None
+
+
+def test_a_body_the_cluster_refuses_stops_only_its_runtime(cluster_dev: FakeKubeServer) -> None:
+    """An account name pushed to Git that Kubernetes refuses (the index checks it as text
+    only) must not stop the pass for every other runtime and product on the cluster."""
+    product = dr_dev_index()
+    add_runtime(product, "dr-bad", namespaces=["dr-bad"], account="Bad_Account")
+    operation = reconcile()
+    assert cluster_dev.get(ARGO, "argocd", "dr-dev") is not None
+    row = status_of(product, "dr-bad")
+    assert row.pass_result == "refused" and "Bad_Account" in row.pass_message
+    assert cluster_dev.get(ARGO, "argocd", "dr-bad") is None
+    assert operation.status == "succeeded"
+    # Vault refuses such a name by the same rule, without failing the step for the others.
+    roles, refused = wanted_roles(
+        {
+            "products": [
+                {
+                    "name": "p",
+                    "accounts": {
+                        "ok": {"namespaces": ["ok"], "repos": []},
+                        "Bad_Account": {"namespaces": ["bad"], "repos": []},
+                    },
+                }
+            ]
+        }
+    )
+    assert list(roles) == ["ok"]
+    assert refused and "account Bad_Account of product p gets no Vault role" in refused[0]
