@@ -244,3 +244,21 @@ def cluster_of_or_conflict(product: Product, runtime: DeploymentRuntime) -> Clus
         return cluster_of(product, runtime)
     except DeployError as exc:
         raise Conflict(exc.message) from None
+
+
+def cluster_reconcile_now(*, cluster_name: str, actor: Any, inline: bool = False) -> Operation:
+    """A reconcile pass of a whole cluster, asked for by someone who manages clusters
+    (audited; the caller checks the right)."""
+    if not Cluster.objects.filter(name=cluster_name).exists():
+        raise NotFound(f"cluster {cluster_name} is not found", reason="CLUSTER_NOT_FOUND")
+    operation = reconcile_start(
+        cluster_name=cluster_name,
+        reason=f"reconcile requested by {actor.get_username() if actor else 'the portal'}",
+        actor=actor,
+        inline=inline,
+    )
+    audit_record(
+        actor=actor, action=AUDIT_REAPPLY, kind="Cluster", name=cluster_name, product=None,
+        message=f"reconcile pass requested (operation {operation.pk})",
+    )  # fmt: skip
+    return operation

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from django.urls import path
 
+from deployments import reconcile_views
 from deployments import status_views as views
 
 urlpatterns = [
+    path(
+        "clusters/<str:name>/reconcile",
+        reconcile_views.cluster_reconcile_fragment,
+        name="cluster-reconcile-status",
+    ),
+    path(
+        "clusters/<str:name>/reconcile/run",
+        reconcile_views.cluster_reconcile_view,
+        name="cluster-reconcile",
+    ),
     path("deployments/", views.overview, name="deployments"),
     path(
         "products/<str:name>/deployments/",

@@ -5,8 +5,14 @@ from __future__ import annotations
 from django.urls import path
 
 from deployments.api import status_views as views
+from deployments.api.reconcile_views import ClusterReconcileView
 
 urlpatterns = [
+    path(
+        "clusters/<str:name>/reconcile",
+        ClusterReconcileView.as_view(),
+        name="cluster-reconcile-api",
+    ),
     path(
         "products/<str:product_name>/status",
         views.ProductStatusView.as_view(),

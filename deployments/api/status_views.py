@@ -208,7 +208,8 @@ class RuntimeSyncView(APIView):
 class RuntimeReapplyView(APIView):
     @extend_schema(
         operation_id="Status_ReapplyRuntime",
-        summary="Apply the runtime's namespaces, RBAC, AppProject and Application again",
+        summary="Reconcile the runtime's cluster now (its namespaces, RBAC, AppProject and "
+        "Application, and every other runtime there, made to match Git)",
         request=None,
         responses={202: OperationSerializer, **ERRORS},
     )

@@ -20,13 +20,13 @@ from typing import Any
 from clusters.models import Cluster
 from deployments.models import ClusterReconcile
 from nautes_portal.integrations.kube.kubeconfig import kubeconfig_ca_pem
-from nautes_portal.integrations.vault.auth_rules import check_namespace, check_service_account
 from nautes_portal.integrations.vault import (
     OPERATOR_ROLES,
     cluster_kubeconfig_location,
     repo_secret_location,
     secret_store,
 )
+from nautes_portal.integrations.vault.auth_rules import check_namespace, check_service_account
 
 
 @dataclass(frozen=True)

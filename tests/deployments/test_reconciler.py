@@ -494,3 +494,45 @@ def test_a_body_the_cluster_refuses_stops_only_its_runtime(cluster_dev: FakeKube
     )
     assert list(roles) == ["ok"]
     assert refused and "account Bad_Account of product p gets no Vault role" in refused[0]
+
+
+# ---- On demand: the cluster page and the API ---------------------------------------------
+def test_a_pass_on_demand_needs_the_right_to_manage_clusters(
+    cluster_dev: FakeKubeServer,
+    admin_api: Any,
+    alice_api: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    dr_dev_index()
+    url = "/api/v1/clusters/cluster-dev/reconcile"
+    assert alice_api.post(url).status_code == 403
+    assert alice_api.get(url).status_code == 403
+    assert not Operation.objects.filter(kind="cluster.reconcile").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_api.post(url)
+    assert response.status_code == 202 and response.json()["kind"] == "cluster.reconcile"
+    assert cluster_dev.get(ARGO, "argocd", "dr-dev") is not None
+    reply = admin_api.get(url).json()
+    assert reply["last_result"] == "ok" and reply["writes"] > 0
+    assert admin_api.post("/api/v1/clusters/nope/reconcile").status_code == 404
+    from nautes_portal.audit import AuditEvent
+
+    assert AuditEvent.objects.filter(kind="Cluster", name="cluster-dev").exists()
+
+
+def test_the_cluster_page_shows_the_last_pass(
+    cluster_dev: FakeKubeServer, admin_user: Any, alice: Any
+) -> None:
+    from django.test import Client
+
+    dr_dev_index()
+    reconcile()
+    admin = Client()
+    admin.force_login(admin_user)
+    page = admin.get("/clusters/cluster-dev/")
+    assert 'hx-get="/clusters/cluster-dev/reconcile"' in page.content.decode()
+    fragment = admin.get("/clusters/cluster-dev/reconcile").content.decode()
+    assert 'data-reconcile="ok"' in fragment and "Reconcile now" in fragment
+    user = Client()
+    user.force_login(alice)
+    assert user.post("/clusters/cluster-dev/reconcile/run").status_code == 403
