@@ -536,3 +536,16 @@ def test_the_cluster_page_shows_the_last_pass(
     user = Client()
     user.force_login(alice)
     assert user.post("/clusters/cluster-dev/reconcile/run").status_code == 403
+
+
+def test_a_deleted_product_leaves_nothing_on_its_clusters(
+    cluster_dev: FakeKubeServer, django_capture_on_commit_callbacks: Any
+) -> None:
+    product = dr_dev_index()
+    reconcile()
+    assert owned(cluster_dev)
+    with django_capture_on_commit_callbacks(execute=True):
+        product.delete()
+    passes = Operation.objects.filter(kind="cluster.reconcile", target="cluster-dev")
+    assert passes.count() == 2 and passes.order_by("pk").last().status == "succeeded"
+    assert owned(cluster_dev) == {}
