@@ -14,7 +14,11 @@ class DeploymentsConfig(AppConfig):
         # core's operations engine.
         from deployments import deployer  # noqa: F401
         from deployments.receivers import deploy_changed_runtimes, redeploy_on_allow_list_change
+        from deployments.status import SCHEDULE_NAME
+        from nautes_portal.schedules import register_schedule
         from products.signals import product_index_changed
+
+        register_schedule(SCHEDULE_NAME, "deployments.status.status_collect_task", minutes=1)
 
         # Products and clusters never call deployments: they announce, deployments reacts (#13).
         product_index_changed.connect(
