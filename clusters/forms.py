@@ -68,7 +68,6 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("review", "Review"),
 )
 STEP_NAMES = tuple(step for step, _ in STEPS)
-RESERVED_NAMES = frozenset({"new"})  # portal page names under /clusters/
 
 
 class BasicsForm(AccessibleForm):
@@ -128,16 +127,6 @@ class BasicsForm(AccessibleForm):
             self.fields["name"].disabled = True
             self.fields["name"].help_text = "The name cannot change."
         self._describe()
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if name in RESERVED_NAMES:
-            raise forms.ValidationError(
-                "%(name)s is reserved by the portal's pages; choose another name.",
-                code="reserved",
-                params={"name": name},
-            )
-        return name
 
     def body(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -16,12 +16,22 @@ class DeploymentsConfig(AppConfig):
         # (`runtime.deploy`, `runtime.remove`, `runtime.sync`) with the core's operations engine.
         from deployments import deployer, reconciler  # noqa: F401
         from deployments.reconciler.triggers import (
+            RECONCILE_SCHEDULE_NAME,
             on_cluster_saved,
             on_product_deleting,
             on_product_index_changed,
         )
+        from deployments.status import SCHEDULE_NAME
+        from nautes_portal.schedules import register_schedule
         from products.models import Product
         from products.signals import product_index_changed
+
+        register_schedule(SCHEDULE_NAME, "deployments.status.status_collect_task", minutes=1)
+        # Every minute: queue the periodic pass of each cluster that is due (the interval per
+        # cluster is NAUTES_RECONCILE_INTERVAL; see deployments.reconciler.triggers).
+        register_schedule(
+            RECONCILE_SCHEDULE_NAME, "deployments.tasks.reconcile_due_clusters", minutes=1
+        )
 
         # Products and clusters never call deployments: they announce, deployments reacts (#13).
         # Any change of a product's index, by any route, reconciles the clusters it is on (#14).

@@ -13,13 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations import tenant_repo_path
 from nautes_portal.integrations.config_repo import GitGroup, GitHost, GitProject
+
+if TYPE_CHECKING:
+    from nautes_portal.integrations.gitlab import GitLabHost
 
 OWNER = 50  # GitLab's Owner access level
 TAKEN_REASON = "ALREADY_TAKEN"
@@ -130,13 +133,13 @@ def caller_owns_group(host: GitHost, group: GitGroup, actor: Any) -> bool:
     from nautes_portal.identity import identity_issuer
     from nautes_portal.models import OidcIdentity
 
-    level_of = getattr(host, "group_member_level", None)
-    if level_of is None or not getattr(actor, "is_authenticated", False):
+    if not host.manages_group_members or not getattr(actor, "is_authenticated", False):
         return False
     identity = OidcIdentity.objects.filter(user=actor, issuer=identity_issuer()).first()
     if identity is None or not identity.subject.isdigit():
         return False
-    return int(level_of(group.path, int(identity.subject))) >= OWNER
+    gitlab = cast("GitLabHost", host)  # the flag says it has GitLab's member calls
+    return int(gitlab.group_member_level(group.path, int(identity.subject))) >= OWNER
 
 
 # ---- Code repositories ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ retry in a worker uses the current configuration; they read what they need from
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,6 +26,8 @@ from products.models import AccessLevel, Membership, Product
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+    from nautes_portal.integrations.gitlab import GitLabHost
 
 
 def _actor(operation: Operation) -> User | None:
@@ -93,11 +95,11 @@ def made_by_this_operation(operation: Operation, host: GitHost, group: GitGroup)
     """
     if not operation.params.get("group_create_sent") or host.list_projects(group.path):
         return False
-    members_of = getattr(host, "group_members", None)
-    if members_of is None:
+    if not host.manages_group_members:
         return True  # local backend: group creation is atomic; only a crash gets here
-    portal = host.user_for_token(settings.GITLAB_TOKEN).username  # type: ignore[attr-defined]
-    return set(members_of(group.path)) == {portal}
+    gitlab = cast("GitLabHost", host)  # the flag says it has GitLab's member calls
+    portal = gitlab.user_for_token(settings.GITLAB_TOKEN).username
+    return set(gitlab.group_members(group.path)) == {portal}
 
 
 def ensure_owner(operation: Operation) -> str:
@@ -105,7 +107,7 @@ def ensure_owner(operation: Operation) -> str:
     from nautes_portal.models import OidcIdentity
 
     host = git_host()
-    if not hasattr(host, "add_group_member"):
+    if not host.manages_group_members:
         return "local backend: ownership is recorded in the portal"
     identity = (
         OidcIdentity.objects.filter(user_id=operation.created_by_id).first()
@@ -114,7 +116,8 @@ def ensure_owner(operation: Operation) -> str:
     )
     if identity is None or not identity.username:
         return "the acting account has no GitLab identity; nothing to add"
-    host.add_group_member(operation.params["name"], identity.username, AccessLevel.OWNER)
+    gitlab = cast("GitLabHost", host)  # the flag says it has GitLab's member calls
+    gitlab.add_group_member(operation.params["name"], identity.username, AccessLevel.OWNER)
     return f"{identity.username} is an Owner of the group"
 
 

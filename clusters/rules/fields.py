@@ -28,6 +28,9 @@ CRD_API_SERVER_PATTERN = (
     r"([-a-zA-Z0-9()@:%_\+.~#?&\/\/=]*)"
 )
 _HTTP_PREFIX = re.compile(r"^(https?://)")
+# Names the portal's own pages take (`/clusters/new/` is the wizard): a cluster so named could
+# be registered but never opened in the browser. A rule, so every door refuses it.
+RESERVED_CLUSTER_NAMES = frozenset({"new"})
 _PORT = re.compile(r"[0-9]+")
 _SCALAR_FIELDS: tuple[str, ...] = (
     "apiServer",
@@ -41,7 +44,7 @@ _SCALAR_FIELDS: tuple[str, ...] = (
 
 
 def _name_problems(name: str) -> list[str]:
-    """Portal rule: the cluster name must be a DNS-1123 label."""
+    """Portal rules: the cluster name is a DNS-1123 label, and no page of the portal's."""
     if not name:
         return ["the cluster name is required"]
     if len(name) > NAME_MAX_LENGTH or not NAME_PATTERN.fullmatch(name):
@@ -50,6 +53,8 @@ def _name_problems(name: str) -> list[str]:
             f"(at most {NAME_MAX_LENGTH} lowercase letters, digits or '-', "
             "starting and ending with a letter or digit)"
         ]
+    if name in RESERVED_CLUSTER_NAMES:
+        return [f"{name} is reserved by the portal's pages; choose another name."]
     return []
 
 

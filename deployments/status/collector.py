@@ -221,15 +221,7 @@ def status_collect_task() -> Obj:
 
 
 def install_status_schedule() -> None:
-    """Run the collector every minute (idempotent)."""
-    from django_q.models import Schedule
+    """Install the collector's schedule, registered by `DeploymentsConfig.ready` (idempotent)."""
+    from nautes_portal.schedules import install_registered_schedules
 
-    Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": "deployments.status.status_collect_task",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    install_registered_schedules(SCHEDULE_NAME)

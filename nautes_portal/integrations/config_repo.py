@@ -135,7 +135,23 @@ class GitProject:
 
 
 class GitHost(Protocol):
-    """A tiny GitLab-like namespace of groups and projects that hands out config repositories."""
+    """A tiny GitLab-like namespace of groups and projects that hands out config repositories.
+
+    What a host can do beyond groups and projects is said by explicit flags (as Read the Docs
+    does per Git provider with its `supports_*` attributes); callers branch on a flag, never on
+    the adapter's type or on which methods it happens to have. Every adapter sets every flag
+    in its own class body (a test checks it); subclasses inherit them.
+    """
+
+    manages_project_access: bool
+    """The host keeps deploy keys, project access tokens, webhooks and protected branches on
+    its projects, so repository provisioning has work to do there (GitLab). False: the host
+    keeps none of these; deleting a project is all there is to deprovisioning (local)."""
+
+    manages_group_members: bool
+    """Group memberships live on the host: the creator is made Owner there, ownership is read
+    from there, and a group's members tell whether the portal itself created it (GitLab).
+    False: ownership is recorded in the portal only (local)."""
 
     def get_group(self, path: str) -> GitGroup | None:
         """Return the group at `path`, or None when it does not exist."""

@@ -50,12 +50,10 @@ _LOCAL = "local backend: "
 
 
 def _gitlab() -> GitLabHost | None:
-    """The Git host when it manages deploy keys (GitLab); None for the local backend."""
+    """The Git host when it manages project access (GitLab); None for the local backend."""
     host = git_host()
-    # Duck-typed on purpose: tests and future backends may wrap GitLabHost.
-    if isinstance(host, GitLabHost) or hasattr(host, "ensure_deploy_key"):
-        return cast(GitLabHost, host)
-    return None
+    # The flag, not the type, decides: tests and future backends may wrap GitLabHost.
+    return cast(GitLabHost, host) if host.manages_project_access else None
 
 
 def _project_id(operation: Operation) -> int:

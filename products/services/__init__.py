@@ -7,7 +7,9 @@ The package, one module per job: `base` (name rules, commit messages, problems a
 configuration repository), `resources` (save and delete one resource), `preview` (what a save
 or delete would do), `coderepos` (a Git project plus its manifest), `provision` (running the
 repository provisioning operations after a commit), `product` (product save, delete and
-import) and `sync` (importing `default.project` at HEAD into the index).
+import), `revert` (planning, previewing and applying the revert of one commit), `setup` (the
+wizard's "Create": a product and its first resources) and `sync` (importing `default.project`
+at HEAD into the index).
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ from products.services.product import (
 )
 from products.services.provision import authorization_refresh
 from products.services.resources import resource_delete, resource_save
+from products.services.revert import (
+    RevertPlan,
+    RevertPreview,
+    revert_apply,
+    revert_plan,
+    revert_preview,
+)
+from products.services.setup import SetupItem, SetupResult, product_setup
 from products.services.sync import product_sync
 
 __all__ = [
@@ -39,6 +49,10 @@ __all__ = [
     "PRODUCT_NAME",
     "VISIBILITIES",
     "Preview",
+    "RevertPlan",
+    "RevertPreview",
+    "SetupItem",
+    "SetupResult",
     "authorization_refresh",
     "coderepo_delete",
     "coderepo_save",
@@ -49,10 +63,14 @@ __all__ = [
     "product_project",
     "product_repository",
     "product_save",
+    "product_setup",
     "product_sync",
     "raise_problems",
     "resource_delete",
     "resource_preview",
     "resource_save",
+    "revert_apply",
+    "revert_plan",
+    "revert_preview",
     "validate_product_name",
 ]

@@ -172,7 +172,7 @@ def coderepo_delete(
                 "repository's project; only the manifest was removed, the project was kept"
             ),
         )
-    if not hasattr(host, "ensure_deploy_key"):
+    if not host.manages_project_access:
         host.delete_project(product.name, repo_name)  # local backend: no keys or tokens
         return outcome
     if not verified:

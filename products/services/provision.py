@@ -44,7 +44,7 @@ def _with_authorization(
 
 def authorization_refresh(*, product: Product, actor: Any, host: GitHost) -> str:
     """Re-apply deploy-key sharing after a binding changed (GitLab backend); return a warning."""
-    if not hasattr(host, "ensure_deploy_key"):
+    if not host.manages_project_access:
         return ""
     return _provision(
         "products.repo_provisioning.PRODUCT_AUTHORIZATION",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -242,68 +243,30 @@ def _wizard_review(request: HttpRequest, draft: Draft) -> HttpResponse:
     return render(request, "products/wizard.html", context)
 
 
-def _create(request: HttpRequest, draft: Draft) -> dict[str, Any]:
-    """Create the product, then each resource in dependency order; stop at the first failure."""
-    from products.provisioning import PRODUCT_SAVE
-
+def _create(request: HttpRequest, draft: Draft) -> services.SetupResult:
+    """The wizard's "Create": the setup service, with each item saved as its form would."""
     data = draft.product
-    name = data["name"]
-    actions: list[dict[str, str]] = []
-    planned = [("Product", name)] + [
-        (KIND_UIS[collection].singular, item["name"])
+    items = [
+        services.SetupItem(
+            kind=KIND_UIS[collection].singular,
+            name=item["name"],
+            save=partial(_save_item, KIND_UIS[collection], item, request.user),
+        )
         for step, collection in LIST_STEPS.items()
         for item in draft.entries(step)
     ]
-    result: dict[str, Any] = {"product": name, "created": False, "operation": None}
+    return services.product_setup(
+        name=data["name"],
+        display_name=data.get("display_name") or "",
+        visibility=data.get("visibility") or "",
+        description=data.get("description") or "",
+        items=items,
+        actor=request.user,
+    )
 
-    def record(status: str, what: tuple[str, str], detail: str = "") -> None:
-        actions.append({"status": status, "kind": what[0], "name": what[1], "detail": detail})
 
-    try:
-        product, _ = services.product_save(
-            name=name,
-            display_name=data.get("display_name") or name,
-            path=name,
-            visibility=data.get("visibility") or "private",
-            description=data.get("description") or "",
-            actor=request.user,
-        )
-    except NautesError as exc:
-        result["operation"] = exc.metadata.get("operation")
-        record("failed", planned[0], exc.message)
-    else:
-        result["created"] = True
-        operation = (
-            permissions.operations_visible_to(request.user)
-            .filter(kind=PRODUCT_SAVE, target=name)
-            .order_by("-pk")
-            .first()
-        )
-        result["operation"] = operation.pk if operation is not None else None
-        record("done", planned[0], "Git group and default.project created")
-        position = 1
-        for step, collection in LIST_STEPS.items():
-            ui = KIND_UIS[collection]
-            for item in draft.entries(step):
-                what = planned[position]
-                position += 1
-                if actions[-1]["status"] != "done":
-                    record("skipped", what)
-                    continue
-                try:
-                    save_body(ui, product, item["name"], item["body"], request.user)
-                except NautesError as exc:
-                    record("failed", what, exc.message)
-                else:
-                    record("done", what, "committed")
-    finished = len(actions)
-    actions += [
-        {"status": "skipped", "kind": kind, "name": item_name, "detail": ""}
-        for kind, item_name in planned[finished:]
-    ]
-    result["actions"] = actions
-    result["ok"] = all(action["status"] == "done" for action in actions)
-    return result
+def _save_item(ui: KindUi, item: dict[str, Any], actor: Any, product: Product) -> None:
+    save_body(ui, product, item["name"], item["body"], actor)
 
 
 def _wizard_done(request: HttpRequest) -> HttpResponse:

@@ -29,6 +29,10 @@ class LocalGitHost:
     atomically, deletions are a rename followed by removal).
     """
 
+    # Capabilities (`GitHost`): no deploy keys, tokens, hooks or memberships on disk.
+    manages_project_access = False
+    manages_group_members = False
+
     GROUP_META = ".nautes-group.json"
     PROJECT_META = "nautes-project.json"
 

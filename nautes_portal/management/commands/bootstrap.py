@@ -10,9 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from clusters.services import tenant_repository, tenant_sync
-from deployments.status import install_status_schedule
 from nautes_portal.integrations import git_host
-from products.tasks import install_schedules
+from nautes_portal.schedules import install_registered_schedules
 
 
 class Command(BaseCommand):
@@ -23,8 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant_sync(repo=tenant_repository(git_host()))
-        install_schedules()
-        install_status_schedule()
+        install_registered_schedules()  # each app registered its own in `ready()`
         user_model = get_user_model()
         if user_model.objects.filter(is_superuser=True).exists():
             return
