@@ -28,6 +28,7 @@ EXPECTED = {
     "nautes: sync configuration repositories": ("products.tasks.sync_all", 3),
     "nautes: sync memberships from GitLab": ("products.tasks.sync_memberships", 10),
     "nautes: collect deployment status": ("deployments.status.status_collect_task", 1),
+    "nautes: reconcile runtime clusters": ("deployments.tasks.reconcile_due_clusters", 1),
 }
 
 

@@ -145,9 +145,9 @@ def access_objects(placement: ProductPlacement, pk: int, owned: Iterable[str]) -
         )
     for ns in placement.runtime_namespaces():
         if ns in owned and not placement.shared(ns):
-            users = tuple((pk, r.name) for r in placement.runtimes if ns in r.namespaces)
+            members = tuple((pk, r.name) for r in placement.runtimes if ns in r.namespaces)
             result.append(
-                Desired(with_hash(desired.member_role_binding(placement, ns)), owner, users)
+                Desired(with_hash(desired.member_role_binding(placement, ns)), owner, members)
             )
     result.append(Desired(with_hash(desired.app_project(placement, owned)), owner, everyone))
     for runtime in placement.runtimes:

@@ -26,6 +26,7 @@ from nautes_portal.operations.models import Operation
 from products.models import Environment, Product
 
 DEFAULT_INTERVAL = 300
+RECONCILE_SCHEDULE_NAME = "nautes: reconcile runtime clusters"
 
 
 def interval_seconds() -> int:
