@@ -48,8 +48,8 @@ class ClusterReconcileView(APIView):
         summary="The last reconcile pass of a cluster",
         responses={200: ClusterReconcileSerializer, **ERRORS},
     )
-    def get(self, request: Request, name: str) -> Response:
-        cluster = _cluster(request, name, manage=False)
+    def get(self, request: Request, cluster_name: str) -> Response:
+        cluster = _cluster(request, cluster_name, manage=False)
         record = ClusterReconcile.objects.filter(cluster=cluster.name).first()
         reply = {
             "cluster": cluster.name,
@@ -67,7 +67,7 @@ class ClusterReconcileView(APIView):
         request=None,
         responses={202: OperationSerializer, **ERRORS},
     )
-    def post(self, request: Request, name: str) -> Response:
-        cluster = _cluster(request, name, manage=True)
+    def post(self, request: Request, cluster_name: str) -> Response:
+        cluster = _cluster(request, cluster_name, manage=True)
         operation = cluster_reconcile_now(cluster_name=cluster.name, actor=request.user)
         return Response(OperationSerializer(operation).data, status=202)

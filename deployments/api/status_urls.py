@@ -9,7 +9,7 @@ from deployments.api.reconcile_views import ClusterReconcileView
 
 urlpatterns = [
     path(
-        "clusters/<str:name>/reconcile",
+        "clusters/<str:cluster_name>/reconcile",
         ClusterReconcileView.as_view(),
         name="cluster-reconcile-api",
     ),

@@ -40,6 +40,8 @@ POLICY: list[tuple[str, str, Any]] = [
     ("delete", r"^/api/v1/clusters/[^/]+$", "tenant-write"),
     ("get", r"^/api/v1/clusters/[^/]+/health$", "tenant-read"),
     ("post", r"^/api/v1/clusters/[^/]+/health$", "tenant-write"),
+    ("get", r"^/api/v1/clusters/[^/]+/reconcile$", "tenant-read"),
+    ("post", r"^/api/v1/clusters/[^/]+/reconcile$", "tenant-write"),
     ("get", r"^/api/v1/products$", "auth"),
     ("get", r"^/api/v1/audit$", "auth"),
     ("get", r"^/api/v1/operations$", "auth"),
