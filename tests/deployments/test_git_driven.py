@@ -17,6 +17,7 @@ from nautes_portal.integrations.config_repo import Author
 from nautes_portal.integrations.git_local import LocalGitHost
 from products.models import CodeRepo, Product
 from products.tasks import sync_all
+from tests.api.test_gitlab_journey import gitlab_mode  # noqa: F401 (fixture)
 from tests.fakes.kube_server import FakeKubeServer
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +171,55 @@ def test_the_status_says_when_the_cluster_is_behind_git(
     Product.objects.filter(pk=product.pk).update(commit_sha="f" * 40)
     status = alice_api.get(f"{BASE}/deploymentruntimes/web-live/status").json()
     assert status["applied_commit"] == applied and status["behind_git"] is True
+
+
+def test_gitlab_push_and_webhook_deploy_the_runtime(
+    gitlab_mode: Any,  # noqa: F811
+    fake_kube_factory: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """GitLab mode: a runtime pushed to `default.project` and announced by GitLab's push
+    webhook is on the cluster once that webhook's sync ran; the status names the commit."""
+    from nautes_portal.integrations.gitlab import GitLabHost
+    from tests.api.test_gitlab_journey import pat
+
+    fake = gitlab_mode
+    (server,) = fake_kube_factory(argocd_installed=True)
+    carol, alice = pat("carol-pat"), pat("alice-pat")
+    body = {
+        "api_server": server.url,
+        "cluster_kind": "kubernetes",
+        "cluster_type": "physical",
+        "usage": "worker",
+        "worker_type": "deployment",
+        "kubeconfig": base64.b64encode(server.kubeconfig().encode()).decode(),
+    }
+    assert carol.post("/api/v1/clusters/cluster-a", body, format="json").status_code == 200
+    for path, payload in (
+        ("", {"git": {"gitlab": {"visibility": "private"}}}),
+        ("/environments/env-dev", {"cluster": "cluster-a", "env_type": "development"}),
+        ("/projects/web", {"language": "Go"}),
+        ("/coderepos/web", {"project": "web", "git": {"gitlab": {"visibility": "private"}}}),
+    ):
+        response = alice.post(BASE + path, payload, format="json")
+        assert response.status_code == 200, response.json()
+    product = Product.objects.get(name="shop")
+    host = GitLabHost(fake.url, "portal-bot-token")
+    repo = host.repository(host.get_project("shop", "default.project"))
+    sha = _push(
+        repo,
+        {"runtimes/web-live.yaml": _runtime_file(product, "env-dev", "web-live")},
+        "add a runtime by hand",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            "/webhooks/gitlab",
+            {"object_kind": "push", "project": {"path_with_namespace": "shop/default.project"}},
+            content_type="application/json",
+            HTTP_X_GITLAB_TOKEN="hook-secret",
+        )
+    assert response.status_code == 202
+    app = server.get(ARGO, "argocd", "web-live")
+    assert app is not None and app["spec"]["source"]["repoURL"].endswith("shop/web.git")
+    status = alice.get(f"{BASE}/deploymentruntimes/web-live/status").json()
+    assert status["applied_commit"] == sha and status["behind_git"] is False
