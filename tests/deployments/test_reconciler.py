@@ -549,3 +549,47 @@ def test_a_deleted_product_leaves_nothing_on_its_clusters(
     passes = Operation.objects.filter(kind="cluster.reconcile", target="cluster-dev")
     assert passes.count() == 2 and passes.order_by("pk").last().status == "succeeded"
     assert owned(cluster_dev) == {}
+
+
+def test_a_write_from_a_stale_listing_reads_again_instead_of_overwriting(
+    cluster_dev: FakeKubeServer, secret_store: Any
+) -> None:
+    """The pass writes with the resourceVersion it listed: when someone changed the object
+    since, the API server answers 409 and the adapter reads it again, keeps the other writer's
+    fields and applies the portal's."""
+    from clusters.health import client_for
+    from clusters.models import Cluster
+
+    dr_dev_index()
+    reconcile()
+    listed = cluster_dev.get(ARGO, "argocd", "dr-dev")
+    assert listed is not None
+    cluster_dev.update_stored(
+        "argoproj.io",
+        "applications",
+        "argocd",
+        "dr-dev",
+        {"metadata": {"annotations": {"someone/else": "was here"}}},
+    )
+    body = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "dr-dev", "namespace": "argocd"},
+        "spec": {**listed["spec"], "source": {**listed["spec"]["source"], "path": "moved"}},
+    }
+    cluster_dev.clear_requests()
+    with client_for(Cluster.objects.get(name="cluster-dev")) as client:
+        client.apply_owned(
+            "argoproj.io",
+            "v1alpha1",
+            "applications",
+            "argocd",
+            body,
+            owner_label=(OWNER, "product-12"),
+            current=listed,
+        )
+    statuses = [(r.method, r.status) for r in cluster_dev.requests]
+    assert statuses[0] == ("PUT", 409) and statuses[-1] == ("PUT", 200), statuses
+    app = cluster_dev.get(ARGO, "argocd", "dr-dev")
+    assert app is not None and app["spec"]["source"]["path"] == "moved"
+    assert app["metadata"]["annotations"]["someone/else"] == "was here"
