@@ -261,40 +261,19 @@ class KubeClient(RestTransport):
         it listed it, None when absent), without reading it again: a create, or an update
         with `current`'s resourceVersion. When the cluster moved meanwhile (409) this falls
         back to `ensure_object`, which reads and checks ownership again."""
-        if current is None:
-            _refuse_grant(group, plural, body)
-            desired = _desired(
-                body, namespace, owner_label, secret=(group, plural) == ("", "secrets")
-            )
-            what = _describe(plural, namespace, desired["metadata"]["name"])
-            status, created = self._call(
-                "POST",
-                _path(group, version, plural, namespace),
-                body=desired,
-                accept=(409,),
-                action=f"create {what}",
-            )
-            if status != 409:
-                return created
-            return self._ensure(group, version, plural, namespace, body, owner_label)
-        self._check_owner(
-            current, owner_label, _describe(plural, namespace, current["metadata"]["name"])
-        )
-        if current["metadata"].get("deletionTimestamp"):
-            return self._ensure(group, version, plural, namespace, body, owner_label)
-        _refuse_grant(group, plural, body)
-        desired = _desired(body, namespace, owner_label, secret=(group, plural) == ("", "secrets"))
+        desired = self._checked_body(group, plural, namespace, body, owner_label)
         name = desired["metadata"]["name"]
-        updated = _merged(current, desired)
-        status, result = self._call(
-            "PUT",
-            _path(group, version, plural, namespace, name),
-            body=updated,
-            accept=(409,),
-            action=f"update {_describe(plural, namespace, name)}",
-        )
-        if status != 409:
-            return result
+        path = _path(group, version, plural, namespace, name)
+        what = _describe(plural, namespace, name)
+        if current is None:
+            written = self._post(_path(group, version, plural, namespace), desired, what)
+        else:
+            self._check_owner(current, owner_label, what)
+            written = None
+            if not current["metadata"].get("deletionTimestamp"):
+                written = self._put(path, _merged(current, desired), what)
+        if written is not None:
+            return written
         return self._ensure(group, version, plural, namespace, body, owner_label)
 
     def edit_config_map_key(
@@ -328,14 +307,7 @@ class KubeClient(RestTransport):
                     "metadata": {"name": name, "namespace": namespace, "labels": labels},
                     "data": {key: text},
                 }
-                status, _ = self._call(
-                    "POST",
-                    _path("", "v1", "configmaps", namespace),
-                    body=body,
-                    accept=(409,),
-                    action=f"create {what}",
-                )
-                if status != 409:
+                if self._post(_path("", "v1", "configmaps", namespace), body, what) is not None:
                     return True
                 continue
             old = str((current.get("data") or {}).get(key) or "")
@@ -343,16 +315,9 @@ class KubeClient(RestTransport):
             if new == old:
                 return False
             current.setdefault("data", {})[key] = new
-            status, _ = self._call(
-                "PUT", path, body=current, accept=(409,), action=f"update {what}"
-            )
-            if status != 409:
+            if self._put(path, current, what) is not None:
                 return True
-        raise ClusterConflict(
-            f"{what} on {self.server} kept changing while the portal updated it; try again.",
-            reason="CLUSTER_CONFLICT",
-            retryable=True,
-        )
+        raise self._kept_changing(what)
 
     def _ensure(
         self,
@@ -363,22 +328,15 @@ class KubeClient(RestTransport):
         body: Obj,
         owner_label: tuple[str, str] | None,
     ) -> Obj:
-        _refuse_grant(group, plural, body)
-        desired = _desired(body, namespace, owner_label, secret=(group, plural) == ("", "secrets"))
+        desired = self._checked_body(group, plural, namespace, body, owner_label)
         name = desired["metadata"]["name"]
         path = _path(group, version, plural, namespace, name)
         what = _describe(plural, namespace, name)
         for _attempt in range(_MAX_ATTEMPTS):
             status, current = self._call("GET", path, accept=(404,), action=f"read {what}")
             if status == 404:
-                status, created = self._call(
-                    "POST",
-                    _path(group, version, plural, namespace),
-                    body=desired,
-                    accept=(409,),
-                    action=f"create {what}",
-                )
-                if status != 409:
+                created = self._post(_path(group, version, plural, namespace), desired, what)
+                if created is not None:
                     return created
                 continue  # created concurrently (or still terminating): look again
             self._check_owner(current, owner_label, what)
@@ -391,12 +349,33 @@ class KubeClient(RestTransport):
             updated = _merged(current, desired)
             if updated == current:
                 return current
-            status, result = self._call(
-                "PUT", path, body=updated, accept=(409,), action=f"update {what}"
-            )
-            if status != 409:
+            result = self._put(path, updated, what)
+            if result is not None:
                 return result
-        raise ClusterConflict(
+        raise self._kept_changing(what)
+
+    @staticmethod
+    def _checked_body(
+        group: str, plural: str, namespace: str | None, body: Obj, owner: tuple[str, str] | None
+    ) -> Obj:
+        """The body to send: no forbidden grant, owner label added, Secret data encoded."""
+        _refuse_grant(group, plural, body)
+        return _desired(body, namespace, owner, secret=(group, plural) == ("", "secrets"))
+
+    def _post(self, collection: str, body: Obj, what: str) -> Obj | None:
+        """Create; None when the name is taken (409)."""
+        status, created = self._call(
+            "POST", collection, body=body, accept=(409,), action=f"create {what}"
+        )
+        return None if status == 409 else created
+
+    def _put(self, path: str, body: Obj, what: str) -> Obj | None:
+        """Replace with the body's resourceVersion; None when it is stale (409)."""
+        status, result = self._call("PUT", path, body=body, accept=(409,), action=f"update {what}")
+        return None if status == 409 else result
+
+    def _kept_changing(self, what: str) -> ClusterConflict:
+        return ClusterConflict(
             f"{what} on {self.server} kept changing while the portal updated it; try again.",
             reason="CLUSTER_CONFLICT",
             retryable=True,
