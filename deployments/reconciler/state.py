@@ -2,10 +2,12 @@
 which runtimes are admitted (the rules a runtime must pass before anything is written).
 
 A runtime is admitted when its file breaks no rule, every namespace it names is one its product
-may use (`ProductPlacement.refusal`), no namespace it would own exists without its product's
-owner label, and no earlier product (by creation) claims the same namespace or Application
-name on the cluster. Everything else becomes an outcome on the runtime (refused, conflict) and
-nothing is written for it. Reads the database only; the namespaces of the cluster are passed in.
+may use (`ProductPlacement.refusal`), its manifest repository is a code repository of its
+product, no namespace it would own exists without its product's owner label, and no sound
+runtime (deployment or pipeline) of another product claims the same new namespace or
+Application name on the cluster (then neither gets it: the index's rules say which is wrong).
+Everything else becomes an outcome on the runtime (refused, conflict) and nothing is written
+for it. Reads the database only; the namespaces of the cluster are passed in.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from deployments import desired
 from deployments.deployer.planning import plan_for
 from deployments.desired import ProductPlacement, RuntimePlan
 from deployments.models import PassResult
-from products.models import CodeRepo, DeploymentRuntime, Environment, Product
+from products.models import (
+    CodeRepo,
+    DeploymentRuntime,
+    Environment,
+    Product,
+    ProjectPipelineRuntime,
+)
 
 
 @dataclass
@@ -92,8 +100,8 @@ def cluster_state(
 ) -> ClusterState:
     """The cluster as the index wants it. `namespace_labels`: every namespace of the cluster
     with its labels; `application_owners`: the owner label of every labelled Application in
-    the cluster's Argo CD namespace (both listed by the caller). What exists keeps its owner;
-    among new names, the product created first wins. A fixed number of queries."""
+    the cluster's Argo CD namespace (both listed by the caller). What exists keeps its owner; a
+    new name that sound runtimes of two products claim goes to neither. Fixed query count."""
     environments = list(
         Environment.objects.filter(cluster=cluster.name)
         .select_related("product")
@@ -114,9 +122,8 @@ def cluster_state(
             product_id__in=products, name__in={r.manifest_code_repo for r in runtimes}
         )
     }
+    claims = _claims(runtimes, products, places)
     outcomes: dict[tuple[int, str], Outcome] = {}
-    namespace_claims: dict[str, str] = {}  # namespace → product id that claimed it first
-    application_claims: dict[str, str] = {}  # Application name → product name
     result: list[ProductOnCluster] = []
     for product_pk in sorted(products):
         product = products[product_pk]
@@ -133,24 +140,50 @@ def cluster_state(
             outcome = Outcome(product_pk, runtime.name, runtime.destination_environment)
             outcomes[(product_pk, runtime.name)] = outcome
             _admit(
-                outcome,
-                runtime,
-                plans[runtime.name],
-                placement,
-                namespace_labels,
-                namespace_claims,
-                application_claims,
-                application_owners,
-            )
+                outcome, runtime, plans[runtime.name], placement,
+                namespace_labels, application_owners, claims,
+            )  # fmt: skip
             if outcome.admitted:
                 admitted.append(plans[runtime.name])
-                for ns in plans[runtime.name].namespaces:
-                    if not placement.shared(ns):
-                        namespace_claims.setdefault(ns, product.resource_name)
-                application_claims.setdefault(runtime.name, product.name)
         if admitted:
             result.append(ProductOnCluster(product, _placement(product, cluster, tuple(admitted))))
     return ClusterState(cluster=cluster, products=result, outcomes=outcomes)
+
+
+@dataclass(frozen=True)
+class Claims:
+    """Which products' sound runtimes on the cluster name each namespace and Application."""
+
+    namespaces: dict[str, set[int]]
+    applications: dict[str, set[int]]
+
+    def others(self, kind: str, name: str, product_pk: int) -> bool:
+        table = self.namespaces if kind == "namespace" else self.applications
+        return bool(table.get(name, set()) - {product_pk})
+
+
+def _claims(
+    runtimes: list[DeploymentRuntime],
+    products: Mapping[int, Product],
+    places: set[tuple[int, str]],
+) -> Claims:
+    """Claims of the runtimes the index left sound (a flagged one claims nothing: the index
+    already said which of two claimants broke the rule), pipeline runtimes included."""
+    namespaces: dict[str, set[int]] = {}
+    applications: dict[str, set[int]] = {}
+    for runtime in runtimes:
+        if runtime.problems:
+            continue
+        for ns in desired.runtime_namespaces(runtime.name, runtime.destination_namespaces):
+            namespaces.setdefault(ns, set()).add(runtime.product_id)
+        applications.setdefault(runtime.name, set()).add(runtime.product_id)
+    for pipeline in ProjectPipelineRuntime.objects.filter(
+        product_id__in=products, problems=[]
+    ).only("product_id", "name", "destination_environment", "destination_namespace"):
+        if (pipeline.product_id, pipeline.destination_environment) in places:
+            ns = pipeline.destination_namespace or pipeline.name
+            namespaces.setdefault(ns, set()).add(pipeline.product_id)
+    return Claims(namespaces, applications)
 
 
 def _admit(
@@ -159,9 +192,8 @@ def _admit(
     plan: RuntimePlan,
     placement: ProductPlacement,
     namespace_labels: Mapping[str, Mapping[str, str]],
-    namespace_claims: Mapping[str, str],
-    application_claims: Mapping[str, str],
     application_owners: Mapping[str, str],
+    claims: Claims,
 ) -> None:
     """Refuse the runtime (outcome) unless every rule lets the pass write its objects."""
     if runtime.problems:
@@ -176,6 +208,13 @@ def _admit(
     if refusals:
         outcome.refuse(PassResult.REFUSED, "not applied: " + "; ".join(refusals))
         return
+    if not plan.repo_url:
+        outcome.refuse(
+            PassResult.REFUSED,
+            f"not applied: the manifest repository {plan.repo_id or '(none)'} is not a code "
+            f"repository of product {placement.product_name}",
+        )
+        return
     product_ns_owner = _owner_of(namespace_labels.get(placement.product_id))
     if placement.product_id in namespace_labels and product_ns_owner != placement.product_id:
         outcome.refuse(
@@ -184,6 +223,7 @@ def _admit(
             f"({_describe_owner(product_ns_owner)}); the portal did not change it",
         )
         return
+    pk = outcome.product_pk
     for ns in plan.namespaces:
         if placement.shared(ns):
             continue
@@ -197,10 +237,11 @@ def _admit(
                     "anything in it",
                 )
                 return
-        elif namespace_claims.get(ns, placement.product_id) != placement.product_id:
+        elif claims.others("namespace", ns, pk):
             outcome.refuse(
                 PassResult.CONFLICT,
-                f"namespace {ns} is used by a runtime of another product on this cluster",
+                f"namespace {ns} is used by a runtime of another product on this cluster; "
+                "until one of them changes, the portal creates it for neither",
             )
             return
     app_owner = application_owners.get(plan.name)
@@ -211,11 +252,10 @@ def _admit(
             f"someone else ({_describe_owner(app_owner)}); the portal did not change it",
         )
         return
-    claimant = application_claims.get(plan.name)
-    if claimant is not None and claimant != placement.product_name:
+    if app_owner is None and claims.others("application", plan.name, pk):
         outcome.refuse(
             PassResult.CONFLICT,
-            f"Application {plan.name} is already a runtime of another product on this cluster "
+            f"Application {plan.name} is also a runtime of another product on this cluster "
             "(Argo CD Application names are per cluster); rename the runtime",
         )
 

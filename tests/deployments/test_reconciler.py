@@ -593,3 +593,34 @@ def test_a_write_from_a_stale_listing_reads_again_instead_of_overwriting(
     app = cluster_dev.get(ARGO, "argocd", "dr-dev")
     assert app is not None and app["spec"]["source"]["path"] == "moved"
     assert app["metadata"]["annotations"]["someone/else"] == "was here"
+
+
+def test_a_new_name_two_products_claim_goes_to_neither(cluster_dev: FakeKubeServer) -> None:
+    """Sound runtimes of two products (two pushes racing ahead of the index's rules) name the
+    same new namespace, or the same Application: neither gets it, whichever is older."""
+    product = dr_dev_index()
+    add_runtime(product, "dr-squat", namespaces=["shop"], path="m/squat")
+    other = make_product("other-team", group_id=7)
+    add_environment(other, "env-other", "cluster-dev")
+    add_repo(other, 70, "app", url="git@gitlab.example.com:other-team/app.git")
+    add_runtime(other, "shop", environment="env-other", namespaces=["shop"], repo="repo-70")
+    add_runtime(other, "dr-dev", environment="env-other", namespaces=["o-dev"], repo="repo-70")
+    reconcile()
+    assert cluster_dev.get(("", "namespaces"), "", "shop") is None
+    for owner, runtime in ((product, "dr-squat"), (other, "shop")):
+        row = status_of(owner, runtime)
+        assert row.pass_result == "conflict" and "namespace shop is used by" in row.pass_message
+    assert cluster_dev.get(ARGO, "argocd", "dr-dev") is None
+    assert "also a runtime of another product" in status_of(product, "dr-dev").pass_message
+
+
+def test_a_runtime_whose_manifest_repository_is_not_its_products_is_refused(
+    cluster_dev: FakeKubeServer,
+) -> None:
+    product = dr_dev_index()
+    add_runtime(product, "dr-norepo", repo="repo-999", namespaces=["norepo"])
+    reconcile()
+    assert cluster_dev.get(ARGO, "argocd", "dr-norepo") is None
+    row = status_of(product, "dr-norepo")
+    assert row.pass_result == "refused" and "repo-999 is not a code repository" in row.pass_message
+    assert status_of(product, "dr-dev").pass_result == "applied"
