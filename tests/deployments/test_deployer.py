@@ -12,6 +12,7 @@ import yaml
 from rest_framework.test import APIClient
 
 from clusters.models import Cluster
+from deployments.deployer import RUNTIME_DEPLOY, RUNTIME_REMOVE
 from deployments.models import RuntimeStatus
 from deployments.reconciler import reconcile_start
 from deployments.services import runtime_reapply, runtime_sync_now
@@ -19,7 +20,8 @@ from nautes_portal.errors import Conflict
 from nautes_portal.integrations.config_repo import Author
 from nautes_portal.integrations.git_local import LocalGitHost
 from nautes_portal.integrations.vault import cluster_kubeconfig_location, repo_secret_location
-from nautes_portal.operations.models import Operation
+from nautes_portal.operations import operation_create, operation_run
+from nautes_portal.operations.models import Operation, OperationStep
 from products.models import CodeRepo, DeploymentRuntime, Environment, Product, Project
 from products.tasks import sync_all
 from tests.crd import validate_against_crd
@@ -663,3 +665,78 @@ def test_a_component_namespace_is_used_but_never_owned(cluster_dev: FakeKubeServ
     assert cluster_dev.get(("", "namespaces"), "", "traefik") is not None
     assert ["namespaces", "traefik"] not in _deletes(cluster_dev)
     assert owned(cluster_dev) == {}
+
+
+# ---- Operations of the former per-runtime kinds -------------------------------------------
+def test_a_runtime_deploy_operation_queues_a_reconcile_pass_of_its_cluster(
+    cluster_dev: FakeKubeServer, django_capture_on_commit_callbacks: Any
+) -> None:
+    product = dr_dev_index()
+    params = {
+        "product": product.name,
+        "product_pk": product.pk,
+        "product_id": product.resource_name,
+        "runtime": "dr-dev",
+        "cluster": "cluster-dev",
+    }
+    old = operation_create(
+        kind=RUNTIME_DEPLOY, target="nautes-labs/dr-dev", params=params, actor=None, product=product
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        ran = operation_run(old.pk)
+    assert ran.status == "succeeded", ran.error
+    (queued,) = Operation.objects.filter(kind="cluster.reconcile", target="cluster-dev")
+    assert queued.params["reason"] == "superseded runtime.deploy of nautes-labs/dr-dev"
+    detail = ran.steps.get(name="reconcile").detail
+    assert f"operation {queued.pk}" in detail and "cluster cluster-dev" in detail
+    # The pass ran (the worker took it once the step committed) and deployed the runtime.
+    queued.refresh_from_db()
+    assert queued.status == "succeeded", queued.error
+    assert cluster_dev.get(ARGO, "argocd", "dr-dev") is not None
+
+
+def test_a_failed_runtime_remove_recorded_before_the_reconciler_is_retried_as_a_pass(
+    cluster_dev: FakeKubeServer,
+) -> None:
+    """An operation recorded before #14 has the former step rows: a retry runs them by name,
+    the first queues the pass, the others point to it, and nothing crashes."""
+    product = dr_dev_index()
+    assert deploy().status == "succeeded"
+    DeploymentRuntime.objects.filter(product=product).delete()
+    old = Operation.objects.create(
+        kind=RUNTIME_REMOVE,
+        target="nautes-labs/dr-dev on cluster-dev",
+        params={"product": product.name, "runtime": "dr-dev", "cluster": "cluster-dev"},
+        product=product,
+        status=Operation.Status.FAILED,
+    )
+    for position, (name, status) in enumerate(
+        [("application", "succeeded"), ("namespaces", "failed"), ("project", "pending")]
+    ):
+        OperationStep.objects.create(
+            operation=old, position=position, name=name, title=name, status=status
+        )
+    ran = operation_run(old.pk)
+    assert ran.status == "succeeded", ran.error
+    details = dict(ran.steps.values_list("name", "detail"))
+    (queued,) = Operation.objects.filter(kind="cluster.reconcile", status="pending")
+    assert f"operation {queued.pk}" in details["namespaces"]
+    assert details["project"] == "done by step namespaces of this run"
+    assert (
+        queued.params["reason"] == "superseded runtime.remove of nautes-labs/dr-dev on cluster-dev"
+    )
+    assert operation_run(queued.pk).status == "succeeded"
+    assert owned(cluster_dev) == {}
+
+
+def test_a_former_operation_whose_cluster_is_gone_has_nothing_to_do() -> None:
+    product = dr_dev_index(cluster="cluster-gone")
+    params = {"product": product.name, "runtime": "dr-dev", "cluster": "cluster-gone"}
+    old = operation_create(
+        kind=RUNTIME_DEPLOY, target="nautes-labs/dr-dev", params=params, actor=None, product=product
+    )
+    ran = operation_run(old.pk)
+    assert ran.status == "succeeded", ran.error
+    assert ran.steps.get(name="reconcile").detail.startswith("nothing to do:")
+    assert "cluster cluster-gone is not registered" in ran.steps.get(name="reconcile").detail
+    assert not Operation.objects.filter(kind="cluster.reconcile").exists()
