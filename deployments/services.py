@@ -1,11 +1,11 @@
 """What people ask of DeploymentRuntimes: re-apply, sync now, refresh the status.
 
 Deploying follows the index by itself: any change of a product's index reconciles the
-clusters it is on (`deployments.reconciler`, #14). `runtime_reapply` asks for a pass of the
-runtime's cluster now. `runtime_deploy_start`/`runtime_remove_start` queue the former
-per-runtime operations (`deployments.deployer`), kept for operations queued before the
-reconciler. Nothing here waits for a cluster, except `runtime_refresh_status`, which reads one
-Application with a short timeout, and an `inline` pass.
+clusters it is on (`deployments.reconciler`, #14); nothing here deploys or removes one runtime.
+`runtime_reapply` asks for a pass of the runtime's cluster now, `cluster_reconcile_now` for a
+pass of a whole cluster; `runtime_sync_now` queues `runtime.sync` (`deployments.deployer`).
+Nothing here waits for a cluster, except `runtime_refresh_status`, which reads one Application
+with a short timeout, and an `inline` pass.
 """
 
 from __future__ import annotations
@@ -13,14 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from clusters.models import Cluster
-from deployments import desired
-from deployments.deployer import (
-    RUNTIME_DEPLOY,
-    RUNTIME_REMOVE,
-    RUNTIME_SYNC,
-    DeployError,
-    cluster_of,
-)
+from deployments.deployer import RUNTIME_SYNC, DeployError, cluster_of
 from deployments.models import RuntimeStatus
 from deployments.reconciler import reconcile_start
 from deployments.status import status_refresh_runtime
@@ -28,7 +21,7 @@ from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict, NotFound
 from nautes_portal.operations import operation_create, operation_enqueue, operation_run
 from nautes_portal.operations.models import Operation
-from products.models import DeploymentRuntime, Environment, Product
+from products.models import DeploymentRuntime, Product
 
 KIND = "DeploymentRuntime"
 # AuditEvent.Action has save/delete/sync only: every runtime action is audited as "sync" and
@@ -66,116 +59,6 @@ def _runtime(product: Product, runtime_name: str) -> DeploymentRuntime:
             reason="RUNTIME_NOT_FOUND",
         )
     return runtime
-
-
-def _target_cluster(product: Product, runtime: DeploymentRuntime) -> str:
-    """The runtime's cluster name now, or "" when it cannot be resolved (the step says why)."""
-    try:
-        return cluster_of(product, runtime).name
-    except DeployError:
-        return ""
-
-
-def runtime_deploy_start(
-    *, product: Product, runtime_name: str, actor: Any, inline: bool = False
-) -> Operation:
-    """Queue `runtime.deploy` for a runtime of the index (its cluster resolved from its
-    environment). When the portal deployed it on another cluster before, that cluster is
-    cleaned up by a `runtime.remove` queued first."""
-    runtime = _runtime(product, runtime_name)
-    cluster_name = _target_cluster(product, runtime)
-    previous = RuntimeStatus.objects.filter(product=product, runtime_name=runtime_name).first()
-    # Only once the new cluster is known: an environment pointing at an unregistered cluster
-    # must not take the runtime down where it runs now.
-    if (
-        previous is not None
-        and cluster_name
-        and previous.deployed_cluster not in ("", cluster_name)
-    ):
-        runtime_remove_start(
-            product=product,
-            runtime_name=runtime_name,
-            cluster_name=previous.deployed_cluster,
-            namespaces=previous.deployed_namespaces,
-            account=previous.deployed_account,
-            actor=actor,
-            inline=inline,
-        )
-    return _start(
-        RUNTIME_DEPLOY,
-        product=product,
-        target=f"{product.name}/{runtime_name}",
-        params=_params(product, runtime_name, cluster_name),
-        actor=actor,
-        inline=inline,
-    )
-
-
-def runtimes_redeploy_start(
-    *, product: Product, actor: Any, environment: str | None = None
-) -> list[Operation]:
-    """Queue `runtime.deploy` for every runtime of the product (or of one environment): after
-    an environment moved to another cluster, or a cluster's product rules changed."""
-    names = DeploymentRuntime.objects.filter(product=product)
-    if environment is not None:
-        names = names.filter(destination_environment=environment)
-    return [
-        runtime_deploy_start(product=product, runtime_name=name, actor=actor)
-        for name in names.order_by("name").values_list("name", flat=True)
-    ]
-
-
-def runtime_remove_start(
-    *,
-    product: Product,
-    runtime_name: str,
-    actor: Any,
-    cluster_name: str = "",
-    environment: str = "",
-    namespaces: list[str] | None = None,
-    account: str = "",
-    inline: bool = False,
-) -> Operation | None:
-    """Queue `runtime.remove`; works after the runtime's index row is gone.
-
-    Pass what the deleted runtime said (`environment`, `namespaces`, `account`, or directly
-    `cluster_name`); what is missing comes from the portal's deployment record. Returns None
-    when the runtime was never placed on any known cluster (nothing to remove).
-    """
-    record = RuntimeStatus.objects.filter(product=product, runtime_name=runtime_name).first()
-    if not cluster_name and environment:
-        cluster_name = (
-            Environment.objects.filter(product=product, name=environment)
-            .values_list("cluster", flat=True)
-            .first()
-            or ""
-        )
-    if not cluster_name and record is not None:
-        cluster_name = record.deployed_cluster or record.cluster
-    if not cluster_name or not Cluster.objects.filter(name=cluster_name).exists():
-        if (
-            record is not None
-            and not DeploymentRuntime.objects.filter(product=product, name=runtime_name).exists()
-        ):
-            record.delete()
-        return None
-    if not namespaces and record is not None and record.deployed_cluster == cluster_name:
-        namespaces = record.deployed_namespaces
-    if not account and record is not None and record.deployed_cluster == cluster_name:
-        account = record.deployed_account
-    params = {
-        **_params(product, runtime_name, cluster_name),
-        "namespaces": list(desired.runtime_namespaces(runtime_name, namespaces)),
-        "account": desired.runtime_account(runtime_name, account),
-    }
-    return _start(
-        RUNTIME_REMOVE,
-        product=product,
-        target=f"{product.name}/{runtime_name} on {cluster_name}",
-        params=params,
-        actor=actor,
-        inline=inline,
-    )
 
 
 def runtime_sync_now(

@@ -1,5 +1,6 @@
-"""Planning a deployment: the `runtime.*` kinds, DeployError, and the runtime, product placement
-and cluster as the index says now (`deployments.desired` turns them into objects)."""
+"""Planning: the `runtime.*` kinds, DeployError, and the runtime, product placement and cluster as
+the index says now (`deployments.desired` turns them into objects; the reconciler plans each
+runtime with `plan_for`)."""
 
 from __future__ import annotations
 
@@ -62,13 +63,12 @@ def placement_for(
     *,
     product_id: str,
     product_name: str,
-    exclude: str | None = None,
 ) -> ProductPlacement:
-    """The product on the cluster as the index says now (without the runtime `exclude`)."""
+    """The product on the cluster as the index says now."""
     runtimes: list[DeploymentRuntime] = []
     repos: dict[str, CodeRepo] = {}
     if product is not None:
-        runtimes = [r for r in runtimes_on_cluster(product, cluster.name) if r.name != exclude]
+        runtimes = runtimes_on_cluster(product, cluster.name)
         wanted = {r.manifest_code_repo for r in runtimes}
         repos = {r.name: r for r in CodeRepo.objects.filter(product=product, name__in=wanted)}
     return ProductPlacement(

@@ -266,7 +266,7 @@ def test_refresh_reads_the_cluster_now(
     product: Product,
     cluster_dev: FakeKubeServer,  # noqa: F811
 ) -> None:
-    assert deploy(product).status == "succeeded"
+    assert deploy().status == "succeeded"
     cluster_dev.set_status("argoproj.io", "applications", "argocd", "dr-dev", SYNCED_HEALTHY)
     url = "/products/nautes-labs/deployments/dr-dev/"
     alice = browser("alice")

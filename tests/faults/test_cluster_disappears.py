@@ -1,8 +1,8 @@
-"""A runtime cluster that disappears in the middle of a deployment.
+"""A runtime cluster that disappears in the middle of a reconcile pass (#14).
 
-The operation stops at the step the cluster stopped answering, says why, keeps what it did; a
-retry once the cluster is back completes with exactly the objects a clean deployment creates;
-removing the runtime, even while the deployment had failed half-way, leaves nothing behind.
+The pass stops at the step the cluster stopped answering, says why, keeps what it did; a retry
+once the cluster is back completes with exactly the objects a clean pass creates; removing the
+runtime, even while the first pass had failed half-way, leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from deployments.services import runtime_remove_start
 from nautes_portal.operations import operation_run
 from nautes_portal.operations.models import Operation
 from products.models import DeploymentRuntime
@@ -21,7 +20,9 @@ from tests.deployments.test_deployer import (
     deploy,
     dr_dev_index,
     owned,
+    runtime_pass,
     store_deploy_key,
+    writes,
 )
 from tests.fakes.kube_server import FakeKubeServer
 
@@ -46,21 +47,19 @@ def test_a_cluster_gone_mid_deploy_fails_visibly_and_a_retry_completes(
     product = dr_dev_index()
     cluster_dev.vanish_after("POST", APPPROJECT_CREATE)
 
-    failed = deploy(product)
+    failed = deploy()
 
     assert cluster_dev.gone, "the cluster went away after the AppProject was created"
     assert failed.status == Operation.Status.FAILED
     assert steps(failed) == [
-        ("namespaces", "succeeded"),
-        ("rbac", "succeeded"),
-        ("appproject", "succeeded"),
-        ("credentials", "failed"),
-        ("application", "pending"),
+        ("objects", "failed"),
+        ("argocd-rbac", "pending"),
+        ("vault", "pending"),
     ]
-    step = failed.steps.get(name="credentials")
+    step = failed.steps.get(name="objects")
     assert step.error.startswith(f"The Kubernetes API server at {cluster_dev.url} could not be")
     assert step.error.endswith("then try again."), step.error
-    assert failed.error.startswith("Ensure the repository credentials: ")
+    assert failed.error.startswith("Apply the runtimes' objects and remove what is gone: ")
     half = set(owned(cluster_dev))
     assert ("appprojects", "argocd", "product-12") in half
     assert ("applications", "argocd", "dr-dev") not in half
@@ -70,16 +69,13 @@ def test_a_cluster_gone_mid_deploy_fails_visibly_and_a_retry_completes(
 
     assert retried.status == Operation.Status.SUCCEEDED, retried.error
     attempts = dict(retried.steps.values_list("name", "attempts"))
-    assert attempts == {
-        "namespaces": 1,
-        "rbac": 1,
-        "appproject": 1,
-        "credentials": 2,
-        "application": 1,
-    }
-    # Exactly what a deployment that never failed creates: nothing twice, nothing missing.
+    assert attempts == {"objects": 2, "argocd-rbac": 1, "vault": 1}
+    # Exactly what a pass that never failed creates: nothing twice, nothing missing.
     assert set(owned(cluster_dev)) == DR_DEV_OBJECTS
-    assert deploy(product).status == Operation.Status.SUCCEEDED  # and it stays converged
+    assert runtime_pass(product, "dr-dev").pass_result == "applied"
+    cluster_dev.clear_requests()
+    assert deploy().status == Operation.Status.SUCCEEDED  # and it stays converged
+    assert writes(cluster_dev) == []
 
 
 def test_removing_a_half_deployed_runtime_leaves_no_object_on_the_cluster(
@@ -88,15 +84,12 @@ def test_removing_a_half_deployed_runtime_leaves_no_object_on_the_cluster(
 ) -> None:
     product = dr_dev_index()
     cluster_dev.vanish_after("POST", APPPROJECT_CREATE)
-    assert deploy(product).status == Operation.Status.FAILED
-    assert owned(cluster_dev), "the failed deployment left objects behind so far"
+    assert deploy().status == Operation.Status.FAILED
+    assert owned(cluster_dev), "the failed pass left objects behind so far"
 
-    # The user deletes the runtime while the cluster is still gone: the removal fails visibly.
+    # The user deletes the runtime while the cluster is still gone: the pass fails visibly.
     DeploymentRuntime.objects.filter(product=product, name="dr-dev").delete()
-    removal = runtime_remove_start(
-        product=product, runtime_name="dr-dev", cluster_name="cluster-dev", actor=None, inline=True
-    )
-    assert removal is not None
+    removal = deploy()
     assert removal.status == Operation.Status.FAILED
     assert removal.steps.get(status="failed").error
 

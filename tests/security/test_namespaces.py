@@ -3,9 +3,10 @@
 Namespace ownership is a security rule, checked whatever `insecure_skip_check` says: no runtime
 namespace may be a system namespace, `nautes`, Argo CD's, another product's `product-<gid>`, a
 namespace another product's runtime uses on the cluster, or a component namespace the cluster's
-`reserved_namespaces_allowed_products` does not grant the product. The deployer refuses the same
-namespaces again, refuses a namespace that exists without the product's owner label, never binds
-`cluster-admin`, and builds AppProject destinations only from the namespaces the product owns.
+`reserved_namespaces_allowed_products` does not grant the product. The reconciler refuses the
+same namespaces again (on the runtime: nothing is written for it), refuses a namespace that exists
+without the product's owner label, never binds `cluster-admin`, and builds AppProject destinations
+only from the namespaces the product owns.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from tests.deployments.test_deployer import (
     dr_dev_index,
     owned,
     register_cluster,
+    runtime_pass,
 )
 from tests.fakes.kube_server import FakeKubeServer
 
@@ -345,7 +347,7 @@ def test_a_bad_runtime_from_git_shows_its_problem_and_blocks_nothing_else(
     _ok(developer.delete(f"{BASE}/nautes-labs/deploymentruntimes/dr-pushed"))
 
 
-# ---- The deployer ----------------------------------------------------------------------
+# ---- The deployer (a reconcile pass, #14) ---------------------------------------------
 @pytest.fixture
 def cluster_dev(secret_store: Any, fake_kube_factory: Any) -> FakeKubeServer:
     """A deployment cluster with Argo CD, cert-manager and no allow-list."""
@@ -390,13 +392,12 @@ def test_the_deployer_refuses_a_namespace_that_is_not_the_products(
     cluster_dev.create(_namespace_obj("legacy"))
     product = dr_dev_index()
     DeploymentRuntime.objects.filter(name="dr-dev").update(destination_namespaces=["web", "legacy"])
-    operation = deploy(product)
-    assert operation.status == "failed"
-    step = operation.steps.get(name="namespaces")
-    assert step.status == "failed"
-    assert "namespaces legacy already exists" in step.error
-    assert "not managed by the portal for product-12" in step.error
-    assert "nor create anything in it" in step.error
+    assert deploy().status == "succeeded"
+    record = runtime_pass(product, "dr-dev")
+    assert record.pass_result == "conflict"
+    assert "namespace legacy exists and belongs to someone else" in record.pass_message
+    assert f"(no label {OWNER})" in record.pass_message
+    assert "nor create anything in it" in record.pass_message
     # Checked before anything was created: not even the runtime's other namespace.
     assert ours(cluster_dev) == {}
     assert cluster_dev.objects("", "serviceaccounts", "legacy") == []
@@ -425,26 +426,35 @@ def test_the_deployer_refuses_forbidden_namespaces_from_the_index(
     product = dr_dev_index()
     DeploymentRuntime.objects.filter(name="dr-dev").update(destination_namespaces=[namespace])
     cluster_dev.clear_requests()
-    operation = deploy(product)
-    assert operation.status == "failed"
-    step = operation.steps.get(name="namespaces")
-    assert rule in step.error and f"namespace {namespace}" in step.error
-    assert "runtime dr-dev was not deployed to cluster cluster-dev" in step.error
+    assert deploy().status == "succeeded"
+    record = runtime_pass(product, "dr-dev")
+    assert record.pass_result == "refused"
+    assert rule in record.pass_message and f"namespace {namespace}" in record.pass_message
+    assert record.pass_message.startswith("not applied: ")
+    assert record.deployed_cluster == ""
     assert [r for r in cluster_dev.requests if r.method != "GET"] == []
     assert ours(cluster_dev) == {}
     assert _role_bindings(cluster_dev) == []
 
 
 def test_no_role_binding_to_cluster_admin_is_ever_created(cluster_dev: FakeKubeServer) -> None:
-    product = dr_dev_index()
+    dr_dev_index()
     DeploymentRuntime.objects.filter(name="dr-dev").update(destination_namespaces=["web", "jobs"])
-    assert deploy(product).status == "succeeded"
-    assert deploy(product).status == "succeeded"  # and again: updates too
+    assert deploy().status == "succeeded"
+    # And again, after a hand edit of a binding's subjects: the pass writes it back.
+    cluster_dev.update_stored(
+        RBAC, "rolebindings", "web", "dr-dev", {"subjects": [{"kind": "User", "name": "x"}]}
+    )
+    cluster_dev.clear_requests()
+    assert deploy().status == "succeeded"
+    assert "PUT" in {r.method for r in cluster_dev.requests if "rolebindings/dr-dev" in r.path}
     bindings = _role_bindings(cluster_dev)
     assert {(b["metadata"]["namespace"], b["metadata"]["name"]) for b in bindings} == {
         ("product-12", "product-12"),
         ("web", "dr-dev"),
         ("jobs", "dr-dev"),
+        ("web", "product-12"),  # the members' RoleBindings (#14)
+        ("jobs", "product-12"),
     }
     for binding in bindings:
         assert binding["kind"] == "RoleBinding"
@@ -487,9 +497,18 @@ def test_app_project_destinations_are_exactly_the_owned_runtime_namespaces(
     add_runtime(product, "dr-system", namespaces=["kube-system", "argocd"], path="m/system")
     add_runtime(product, "dr-shop", namespaces=["shop"], path="m/shop")
     add_runtime(product, "dr-legacy", namespaces=["legacy"], path="m/legacy")
-    for name in ("dr-system", "dr-shop", "dr-legacy"):
-        assert deploy(product, name).status == "failed"
-    assert deploy(product).status == "succeeded"
+    assert deploy().status == "succeeded"
+    assert runtime_pass(product, "dr-dev").pass_result == "applied"
+    system = runtime_pass(product, "dr-system")
+    assert system.pass_result == "refused"
+    assert "namespace kube-system is reserved for the cluster (system namespace)" in (
+        system.pass_message
+    )
+    assert "namespace argocd is reserved for the cluster" in system.pass_message
+    for name, namespace in (("dr-shop", "shop"), ("dr-legacy", "legacy")):
+        record = runtime_pass(product, name)
+        assert record.pass_result == "conflict", name
+        assert f"namespace {namespace} exists and belongs to someone else" in record.pass_message
     project = cluster_dev.get(PROJECTS, "argocd", "product-12")
     assert [d["namespace"] for d in project["spec"]["destinations"]] == ["api", "web"]
     assert {d["server"] for d in project["spec"]["destinations"]} == {
@@ -524,9 +543,13 @@ def test_an_allowed_component_namespace_gets_a_namespaced_admin_binding_only(
     DeploymentRuntime.objects.filter(name="dr-dev").update(
         destination_namespaces=["dr-dev", "cert-manager"]
     )
-    operation = deploy(product)
+    operation = deploy()
     assert operation.status == "succeeded", operation.error
+    assert runtime_pass(product, "dr-dev").pass_result == "applied"
     assert OWNER not in (server.get(("", "namespaces"), "", "cert-manager")["metadata"]["labels"])
+    # Only the account's binding there: no members' RoleBinding in a namespace merely granted.
+    granted = server.objects(RBAC, "rolebindings", "cert-manager")
+    assert [b["metadata"]["name"] for b in granted] == ["dr-dev"]
     binding = server.get((RBAC, "rolebindings"), "cert-manager", "dr-dev")
     assert binding["roleRef"]["name"] == "admin"
     assert binding["subjects"] == [

@@ -47,6 +47,7 @@ from tests.deployments.test_deployer import (
     deploy,
     dr_dev_index,
     register_cluster,
+    runtime_pass,
 )
 from tests.fakes.gitlab_server import FakeGitLab
 from tests.fakes.kube_server import FakeKubeServer
@@ -213,14 +214,17 @@ def legacy_cluster(secret_store: Any, fake_kube_factory: Any) -> FakeKubeServer:
 def test_the_deployer_refuses_a_granted_argocd_namespace(legacy_cluster: FakeKubeServer) -> None:
     product = dr_dev_index()
     add_runtime(product, "dr-admin", namespaces=["dr-admin", "argocd"], path="m/admin")
-    operation = deploy(product, "dr-admin")
-    assert operation.status == "failed"
-    assert rules.ARGOCD_NEVER_GRANTED in operation.steps.get(name="namespaces").error
+    assert deploy().status == "succeeded"
+    refused = runtime_pass(product, "dr-admin")
+    assert refused.pass_result == "refused"
+    assert rules.ARGOCD_NEVER_GRANTED in refused.pass_message
     bindings = legacy_cluster.objects(RBAC, "rolebindings")
     assert not [b for b in bindings if b["metadata"].get("namespace") == "argocd"]
+    assert legacy_cluster.get(("argoproj.io", "applications"), "argocd", "dr-admin") is None
+    assert legacy_cluster.get(("", "namespaces"), "", "dr-admin") is None
 
     # A sound runtime of the product deploys; its AppProject never lists Argo CD's namespace.
-    assert deploy(product).status == "succeeded"
+    assert runtime_pass(product, "dr-dev").pass_result == "applied"
     project = legacy_cluster.get(PROJECTS, "argocd", "product-12")
     assert [d["namespace"] for d in project["spec"]["destinations"]] == ["dr-dev", "traefik"]
 
