@@ -478,12 +478,6 @@ def test_an_application_of_someone_else_is_not_taken_over(cluster_dev: FakeKubeS
     assert cluster_dev.get(ARGO, "argocd", "dr-dev")["metadata"]["labels"] == {OWNER: "product-99"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#14 regression (low): the reconciler applies a runtime whose manifest repository "
-    "is not a code repository of its product (an Application with an empty repoURL) when the "
-    "index did not flag it; the former deployer refused it before the Application",
-)
 def test_a_runtime_whose_manifest_repository_is_not_the_products_is_refused(
     cluster_dev: FakeKubeServer,
 ) -> None:

@@ -82,12 +82,6 @@ def test_the_deployer_does_not_take_a_namespace_another_products_runtime_uses(
     assert runtime_pass(product, "dr-squat").pass_result == "conflict"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#14 regression: the reconciler counts only other products' deployment runtimes "
-    "(admitted in the same pass) as claims on a namespace not created yet; the former "
-    "deployer (`_claimed_by_other_products`) counted their sound pipeline runtimes too",
-)
 def test_the_deployer_does_not_take_a_namespace_another_products_pipeline_runtime_uses(
     cluster_dev: FakeKubeServer,
 ) -> None:
@@ -113,12 +107,6 @@ def test_the_deployer_does_not_take_a_namespace_another_products_pipeline_runtim
     assert "namespace ci is used by a runtime of another product" in record.pass_message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#14 regression: among runtimes the index left sound, the reconciler gives a new "
-    "namespace to the product made first; the former deployer refused any runtime whose "
-    "namespace (not created yet) a sound runtime of another product uses, whichever is older",
-)
 def test_an_older_product_does_not_take_a_namespace_a_newer_products_runtime_uses(
     cluster_dev: FakeKubeServer,
 ) -> None:
