@@ -68,6 +68,7 @@ class RuntimePlan:
     # Git confirmed `repo_id` as this product's own project (`products.adoption`): only then
     # may its deploy key be handed to Argo CD.
     repo_verified: bool = False
+    repo_found: bool = False  # the product has a code repository of that name
 
     @property
     def destination_namespace(self) -> str:

@@ -196,6 +196,10 @@ class CodeRepoIdentity:
 
     project_id: int | None
     problem: str = ""
+    # The project's clone URLs as the Git host gives them: the only URLs Argo CD may be handed
+    # for it (a `spec.url` pushed to Git could name another product's repository).
+    ssh_url: str = ""
+    http_url: str = ""
 
 
 def verify_code_repos(
@@ -246,7 +250,7 @@ def _identity(
             f"CodeRepo {name} claims Git project {claimed}, but {product_name}/{repo_name} is "
             f"project {project.id}: {rule}",
         )
-    return CodeRepoIdentity(project.id)
+    return CodeRepoIdentity(project.id, ssh_url=project.ssh_url, http_url=project.http_url)
 
 
 def is_verified_code_repo(name: str, git_project_id: int | None) -> bool:

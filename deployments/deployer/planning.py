@@ -28,8 +28,15 @@ class DeployError(IntegrationError):
 
 # ---- Reading the index ------------------------------------------------------
 def repo_url(repo: CodeRepo) -> str:
-    """The URL Argo CD clones: the manifest's `spec.url`, else the SSH URL, else HTTP."""
-    return repo.url or repo.ssh_url or repo.http_url
+    """The URL Argo CD clones: one of the project's clone URLs as the Git host gave them (the
+    manifest's `spec.url` when it is one of them, else the SSH URL, else HTTP); "" when Git
+    confirmed none. A `spec.url` pushed to Git naming any other repository is never used:
+    Argo CD finds repository credentials by URL, so it would clone another product's
+    repository with that product's deploy key."""
+    confirmed = [url for url in (repo.ssh_url, repo.http_url) if url]
+    if repo.url and repo.url in confirmed:
+        return repo.url
+    return confirmed[0] if confirmed else ""
 
 
 def runtimes_on_cluster(product: Product, cluster_name: str) -> list[DeploymentRuntime]:
@@ -54,6 +61,7 @@ def plan_for(runtime: DeploymentRuntime, repos: dict[str, CodeRepo]) -> RuntimeP
         path=runtime.manifest_path,
         revision=runtime.manifest_target_revision,
         repo_verified=repo is not None and is_verified_code_repo(repo.name, repo.git_project_id),
+        repo_found=repo is not None,
     )
 
 

@@ -128,7 +128,7 @@ def reconcile_objects(client: ClusterApi, cluster: Cluster) -> PassReport:
             if labels.get(desired.OWNER_LABEL) == entry.placement.product_id
         } | {key[2] for key in wanted if key[0] == "Namespace"}
         bodies = objects.access_objects(entry.placement, entry.product.pk, owned)
-        bodies += _repository_secrets(entry, state)
+        bodies += _repository_secrets(entry)
         bodies.sort(key=lambda d: list(KINDS).index(d.kind))
         _write(client, observed, bodies, report, wanted)
     _prune(client, observed, wanted | _held(state, observed, argocd_namespace), report)
@@ -237,25 +237,17 @@ def _refused(report: PassReport, item: Desired, message: str) -> None:
             outcome.refuse(PassResult.REFUSED, f"{_what(item)} was refused: {message}")
 
 
-def _repository_secrets(entry: ProductOnCluster, state: ClusterState) -> list[Desired]:
-    """Argo CD repository Secrets with read-only deploy keys: only for a code repository Git
-    confirmed as the product's own project (#12), and only when Vault holds a key."""
+def _repository_secrets(entry: ProductOnCluster) -> list[Desired]:
+    """Argo CD repository Secrets with read-only deploy keys, when Vault holds a key (every
+    admitted runtime's repository is verified as the product's own project, #12)."""
     by_repo: dict[str, list[str]] = {}
     plans = {}
     for runtime in entry.placement.runtimes:
-        if runtime.repo_url and not runtime.repo_url.startswith("file://"):
+        if runtime.repo_verified and not runtime.repo_url.startswith("file://"):
             by_repo.setdefault(runtime.repo_id, []).append(runtime.name)
             plans[runtime.repo_id] = runtime
     result = []
     for repo_id, users in sorted(by_repo.items()):
-        plan = plans[repo_id]
-        if not plan.repo_verified:
-            for name in users:
-                state.outcome(entry.product.pk, name).messages.append(
-                    f"no deploy key handed to Argo CD: code repository {repo_id} is not "
-                    "verified as the Git project its name claims (see its problems)"
-                )
-            continue
         location = repo_secret_location(repo_id, "readonly")
         key = (secret_store().read(engine=location.engine, path=location.path) or {}).get(
             "deploykey"
@@ -263,7 +255,9 @@ def _repository_secrets(entry: ProductOnCluster, state: ClusterState) -> list[De
         if not key:
             continue  # Argo CD reads the repository without credentials
         result.append(
-            objects.repository_secret(entry.placement, entry.product.pk, plan, key, tuple(users))
+            objects.repository_secret(
+                entry.placement, entry.product.pk, plans[repo_id], key, tuple(users)
+            )
         )
     return result
 

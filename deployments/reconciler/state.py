@@ -208,11 +208,20 @@ def _admit(
     if refusals:
         outcome.refuse(PassResult.REFUSED, "not applied: " + "; ".join(refusals))
         return
-    if not plan.repo_url:
+    if not plan.repo_found:
         outcome.refuse(
             PassResult.REFUSED,
             f"not applied: the manifest repository {plan.repo_id or '(none)'} is not a code "
             f"repository of product {placement.product_name}",
+        )
+        return
+    if not plan.repo_verified or not plan.repo_url:
+        # Argo CD finds repository credentials by URL: an Application naming a repository
+        # Git did not confirm as the product's own could clone another product's (#12, #14).
+        outcome.refuse(
+            PassResult.REFUSED,
+            f"not applied: code repository {plan.repo_id} is not verified as the Git project "
+            "its name claims (see its problems; a sync checks it again)",
         )
         return
     product_ns_owner = _owner_of(namespace_labels.get(placement.product_id))

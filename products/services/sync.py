@@ -120,17 +120,23 @@ def _import_head(
 
 
 def _has_unverified_code_repos(product: Product) -> bool:
+    """Whether a code repository lacks what Git confirms: its project, or (a row verified
+    before the clone URLs were recorded) the project's clone URLs."""
     return any(
-        not is_verified_code_repo(name, pid)
-        for name, pid in CodeRepo.objects.filter(product=product).values_list(
-            "name", "git_project_id"
+        not is_verified_code_repo(name, pid) or not (ssh_url or http_url)
+        for name, pid, ssh_url, http_url in CodeRepo.objects.filter(product=product).values_list(
+            "name", "git_project_id", "ssh_url", "http_url"
         )
     )
 
 
 def _record_identities(product: Product, identities: dict[str, CodeRepoIdentity]) -> None:
-    """Store which code repositories Git confirmed (`git_project_id`), and forget the others'."""
+    """Store which code repositories Git confirmed (`git_project_id` and the project's clone
+    URLs, the only ones handed to Argo CD), and forget the others'."""
     for name, identity in identities.items():
-        CodeRepo.objects.filter(product=product, name=name).exclude(
-            git_project_id=identity.project_id
-        ).update(git_project_id=identity.project_id)
+        confirmed = {
+            "git_project_id": identity.project_id,
+            "ssh_url": identity.ssh_url,
+            "http_url": identity.http_url,
+        }
+        CodeRepo.objects.filter(product=product, name=name).exclude(**confirmed).update(**confirmed)

@@ -429,17 +429,47 @@ def test_vault_auth_mount_and_account_role_follow_the_runtimes(
     assert tls_cluster not in secret_store.auth_mounts()
 
 
-def test_an_unverified_repository_gives_no_policy_to_the_account(
+def test_an_unverified_repository_gets_no_deployment_and_no_vault_role(
     tls_cluster: str, secret_store: Any
 ) -> None:
+    """Argo CD finds credentials by URL: a runtime whose repository Git did not confirm as
+    its product's own is not applied at all (no Application, no key, no Vault role)."""
     from products.models import CodeRepo
 
     product = dr_dev_index(tls_cluster)
+    store_deploy_key(secret_store)
     CodeRepo.objects.filter(product=product).update(git_project_id=None)
     reconcile(tls_cluster)
-    role = secret_store.read_kubernetes_role(mount=tls_cluster, role="dr-dev")
-    assert role is not None and role.get("token_policies") in ([], None)
-    assert "not verified" in status_of(product, "dr-dev").pass_message
+    assert secret_store.read_kubernetes_role(mount=tls_cluster, role="dr-dev") is None
+    row = status_of(product, "dr-dev")
+    assert row.pass_result == "refused" and "repo-34 is not verified" in row.pass_message
+
+
+def test_a_pushed_url_naming_another_repository_is_never_handed_to_argocd(
+    cluster_dev: FakeKubeServer,
+) -> None:
+    """A CodeRepo's `spec.url` comes from Git: a verified repository whose file names
+    another product's repository URL gets the URL the Git host gave for its own project."""
+    from products.models import CodeRepo
+
+    product = dr_dev_index()
+    CodeRepo.objects.filter(product=product).update(
+        url="git@gitlab.example.com:victim/secret-manifests.git"
+    )
+    reconcile()
+    app = cluster_dev.get(ARGO, "argocd", "dr-dev")
+    assert app is not None
+    assert app["spec"]["source"]["repoURL"] == "git@gitlab.example.com:nautes-labs/api-server.git"
+    project = cluster_dev.get(PROJECTS, "argocd", "product-12")
+    assert project is not None and "victim" not in str(project["spec"]["sourceRepos"])
+    # The same URL as the host's (here its HTTP one) is used as written.
+    CodeRepo.objects.filter(product=product).update(
+        http_url="https://gitlab.example.com/nautes-labs/api-server.git",
+        url="https://gitlab.example.com/nautes-labs/api-server.git",
+    )
+    reconcile()
+    app = cluster_dev.get(ARGO, "argocd", "dr-dev")
+    assert app is not None and app["spec"]["source"]["repoURL"].startswith("https://")
 
 
 def test_a_mount_the_portal_did_not_create_is_never_disabled(

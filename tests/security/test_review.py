@@ -343,10 +343,11 @@ def test_a_code_repo_named_after_another_products_project_gets_no_deploy_key(
             assert data["project"] == "product-12", "nautes-labs' deploy key went to other-team"
     assert not [s for s in secrets if s["metadata"]["labels"][OWNER] == other.resource_name]
     record = runtime_pass(other, "dr-steal")
-    assert (
-        "no deploy key handed to Argo CD: code repository repo-34 is not verified"
-        in record.pass_message
-    ), record.pass_message
+    assert record.pass_result == "refused", record.pass_message
+    assert "code repository repo-34 is not verified" in record.pass_message
+    # No Application of other-team names nautes-labs' repository (Argo CD would find its
+    # credentials by URL).
+    assert cluster_dev.get(("argoproj.io", "applications"), "argocd", "dr-steal") is None
 
 
 def test_a_code_repo_of_its_own_project_is_verified_by_the_sync(
@@ -417,3 +418,23 @@ def test_a_code_repo_named_after_another_products_project_changes_no_key_there()
     plan = plan_authorization(repos, bindings, enabled)
     touched = [entry for entry in plan.enable + plan.revoke if entry[0] == 3]
     assert touched == [], f"other-team's refresh changes nautes-labs' project 3: {touched}"
+
+
+def test_the_sync_records_the_clone_urls_git_gives_for_a_verified_repository(
+    other_team: Any, alice_api: APIClient, git_root: Any
+) -> None:
+    """The clone URLs handed to Argo CD are the Git host's: a row verified before they were
+    recorded gets them at the next sync, without a commit; a pushed `spec.url` does not."""
+    other = Product.objects.get(name="other-team")
+    body = coderepo_body("shop", project="api-server")
+    _ok(alice_api.post("/api/v1/products/other-team/coderepos/shop", body, format="json"))
+    shop = CodeRepo.objects.get(product=other, repo_name="shop")
+    expected = (shop.ssh_url, shop.http_url)
+    assert all(expected)
+    CodeRepo.objects.filter(pk=shop.pk).update(ssh_url="", http_url="", url="ssh://evil/x.git")
+    assert product_sync(product=other, repo=other_team) is False
+    shop.refresh_from_db()
+    assert (shop.ssh_url, shop.http_url) == expected
+    from deployments.deployer.planning import repo_url
+
+    assert repo_url(shop) == shop.ssh_url
