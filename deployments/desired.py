@@ -9,7 +9,7 @@ bodies as dicts, as the Nautes runtime operator would create them (reference/nau
   `admin` is all a product needs in its own namespaces);
 * per runtime namespace a ServiceAccount `<account>` and a RoleBinding `<account>` → `admin`;
 * the Argo CD AppProject `product-<gid>` in the cluster's Argo CD namespace, whose destinations
-  are only the runtime namespaces the product owns on the cluster (the deployer lists them by
+  are only the runtime namespaces the product owns on the cluster (the reconciler lists them by
   owner label) and the component namespaces the cluster's allow-list grants it;
 * an Argo CD repository Secret for the manifest repository (when Vault holds a deploy key);
 * the Argo CD Application `<runtime name>` with automated sync.
@@ -56,7 +56,7 @@ DEFAULT_ARGOCD_NAMESPACE = rules.DEFAULT_ARGOCD_NAMESPACE
 
 @dataclass(frozen=True)
 class RuntimePlan:
-    """One DeploymentRuntime as the deployer applies it (defaults already resolved)."""
+    """One DeploymentRuntime as the reconciler applies it (defaults already resolved)."""
 
     name: str
     namespaces: tuple[str, ...]

@@ -21,10 +21,9 @@ class RuntimeStatus(models.Model):
     """What Argo CD last said about one DeploymentRuntime's Application, and where it is deployed.
 
     One row per (product, runtime name). The collector (`deployments.status`) owns the status
-    columns and rewrites them in bulk every cycle; the deployer owns `deployed_cluster` and
-    `deployed_namespaces` (what the portal last applied, so that a runtime moved to another
-    cluster or namespace can be cleaned up where it was). The row outlives the index row of the
-    runtime until its removal operation finishes.
+    columns and rewrites them in bulk every cycle; the reconciler (`deployments.reconciler`) owns
+    `deployed_*` (where the portal last applied it) and `pass_*`/`applied_commit` (what its last
+    pass did). The row outlives the index row of the runtime until a pass removed it.
     """
 
     class Sync(models.TextChoices):

@@ -19,7 +19,7 @@ from deployments.status.application import Obj, source_version, status_fields
 from products.models import DeploymentRuntime, Environment
 
 _IN_CHUNK = 999  # SQLite's historical parameter limit: keeps `pk IN (...)` portable
-# Columns the collector owns (the deployer owns deployed_*); written by every upsert.
+# Columns the collector owns (the reconciler owns deployed_*, pass_*); written by every upsert.
 STATUS_FIELDS = (
     "cluster",
     "environment",

@@ -1,4 +1,4 @@
-"""Namespace ownership (pure; shared with the deployer): which namespaces a cluster reserves,
+"""Namespace ownership (pure; shared with the reconciler): which namespaces a cluster reserves,
 which of them a product was allowed, why a runtime may not use a namespace, and the rule as a
 runtime's static check (`namespace_problems`)."""
 
