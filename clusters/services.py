@@ -42,12 +42,13 @@ from nautes_portal.git_index import (
 from nautes_portal.integrations import tenant_repo_path
 from nautes_portal.integrations.config_repo import CommitConflict, ConfigRepository, GitHost
 from nautes_portal.integrations.vault import SecretStore, cluster_kubeconfig_location
+from nautes_portal.types import Actor
 from nautes_portal.yaml_io import ManifestError, dump_yaml, load_yaml
 
 logger = logging.getLogger(__name__)
 
 
-def tenant_repository(host: GitHost, *, actor: Any = None) -> ConfigRepository:
+def tenant_repository(host: GitHost, *, actor: Actor = None) -> ConfigRepository:
     """Return the tenant configuration repository, creating it (local backend) when missing."""
     namespace, project_path = tenant_repo_path()
     project = host.get_project(namespace, project_path)
@@ -117,7 +118,7 @@ def _index_values(name: str, document: dict[str, Any], path: str) -> dict[str, A
 
 
 def _commit_tenant(
-    repo: ConfigRepository, changes: dict[str, bytes | None], message: str, actor: Any
+    repo: ConfigRepository, changes: dict[str, bytes | None], message: str, actor: Actor
 ) -> tuple[str, str]:
     """Commit on top of the commit the index is at (HEAD before the first sync); return the
     index's commit as read and the new commit."""
@@ -147,7 +148,7 @@ def _lock_tenant_head() -> str:
 
 
 def cluster_save(
-    *, name: str, body: dict[str, Any], actor: Any, host: GitHost, secrets: SecretStore
+    *, name: str, body: dict[str, Any], actor: Actor, host: GitHost, secrets: SecretStore
 ) -> SaveOutcome:
     """Register or update a cluster from an API body (upstream v0.4.2 shape)."""
     cluster = cluster_input_from_request(name, body)
@@ -188,7 +189,7 @@ def _write_cluster(
     old: Cluster | None,
     kubeconfig: str | None,
     *,
-    actor: Any,
+    actor: Actor,
     host: GitHost,
     secrets: SecretStore,
 ) -> SaveOutcome:
@@ -217,7 +218,7 @@ def _write_cluster(
     if kubeconfig is not None:
         secrets.ensure_policy(name=location.policy_name, engine=location.engine, path=location.path)
     before = dump_yaml(old.manifest) if old is not None else None
-    save_audit = {
+    save_audit: dict[str, Any] = {
         "actor": actor,
         "action": "save",
         "kind": "Cluster",
@@ -277,7 +278,7 @@ def _restore_secret(
         logger.exception("could not roll back the kubeconfig of a failed registration")
 
 
-def cluster_delete(*, name: str, actor: Any, host: GitHost, secrets: SecretStore) -> SaveOutcome:
+def cluster_delete(*, name: str, actor: Actor, host: GitHost, secrets: SecretStore) -> SaveOutcome:
     """Remove a cluster that nothing uses: its file, then its kubeconfig and policy in Vault."""
     old = Cluster.objects.filter(name=name).first()
     if old is None:
@@ -292,7 +293,7 @@ def cluster_delete(*, name: str, actor: Any, host: GitHost, secrets: SecretStore
     repo = tenant_repository(host, actor=actor)
     indexed, sha = _commit_tenant(repo, changes, f"[API] Delete_Cluster: {name}.", actor)
     location = cluster_kubeconfig_location(name)
-    delete_audit = {
+    delete_audit: dict[str, Any] = {
         "actor": actor,
         "action": "delete",
         "kind": "Cluster",
@@ -346,7 +347,7 @@ def _without_product(spec: dict[str, Any], product_name: str) -> dict[str, Any]:
     return result
 
 
-def cluster_grants_revoke(*, product_name: str, actor: Any, host: GitHost) -> list[str]:
+def cluster_grants_revoke(*, product_name: str, actor: Actor, host: GitHost) -> list[str]:
     """Take a deleted product's name out of every cluster's allow-lists, in one tenant commit;
     return the clusters changed (none: nothing is written).
 
@@ -468,7 +469,7 @@ def _cluster_file_problems(name: str, document: dict[str, Any]) -> list[str]:
     return []
 
 
-def cluster_check_start(*, cluster: Cluster, actor: Any, inline: bool = False) -> Any:
+def cluster_check_start(*, cluster: Cluster, actor: Actor, inline: bool = False) -> Any:
     """Start the connectivity and readiness check of a cluster (queued unless `inline`)."""
     from clusters.health import CLUSTER_CHECK
     from nautes_portal.operations import operation_create, operation_enqueue, operation_run

@@ -21,6 +21,7 @@ from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict, NotFound
 from nautes_portal.operations import operation_create, operation_enqueue, operation_run
 from nautes_portal.operations.models import Operation
+from nautes_portal.types import Actor, signed_in
 from products.models import DeploymentRuntime, Product
 
 KIND = "DeploymentRuntime"
@@ -30,7 +31,7 @@ AUDIT_SYNC = AUDIT_REAPPLY = AUDIT_REFRESH = "sync"
 
 
 def _start(
-    kind: str, *, product: Product, target: str, params: dict[str, Any], actor: Any, inline: bool
+    kind: str, *, product: Product, target: str, params: dict[str, Any], actor: Actor, inline: bool
 ) -> Operation:
     operation = operation_create(
         kind=kind, target=target, params=params, actor=actor, product=product
@@ -62,14 +63,14 @@ def _runtime(product: Product, runtime_name: str) -> DeploymentRuntime:
 
 
 def runtime_sync_now(
-    *, product: Product, runtime_name: str, actor: Any, inline: bool = False
+    *, product: Product, runtime_name: str, actor: Actor, inline: bool = False
 ) -> Operation:
     """Queue `runtime.sync`: set `operation.sync` on the runtime's Application (audited)."""
     runtime = _runtime(product, runtime_name)
     cluster_name = cluster_of_or_conflict(product, runtime).name
     params = {
         **_params(product, runtime_name, cluster_name),
-        "username": actor.get_username() if getattr(actor, "is_authenticated", False) else "",
+        "username": user.get_username() if (user := signed_in(actor)) else "",
     }
     audit_record(
         actor=actor, action=AUDIT_SYNC, kind=KIND, name=runtime_name, product=product,
@@ -86,7 +87,7 @@ def runtime_sync_now(
 
 
 def runtime_reapply(
-    *, product: Product, runtime_name: str, actor: Any, inline: bool = False
+    *, product: Product, runtime_name: str, actor: Actor, inline: bool = False
 ) -> Operation:
     """Apply the runtime's objects again (audited): a reconcile pass of its cluster, the same
     as after a change of the index."""
@@ -107,7 +108,7 @@ def runtime_reapply(
 
 
 def runtime_refresh_status(
-    *, product: Product, runtime_name: str, actor: Any = None
+    *, product: Product, runtime_name: str, actor: Actor = None
 ) -> RuntimeStatus:
     """Read the runtime's Application now and store its status (an unreachable cluster is
     recorded on the row, not raised)."""
@@ -129,7 +130,7 @@ def cluster_of_or_conflict(product: Product, runtime: DeploymentRuntime) -> Clus
         raise Conflict(exc.message) from None
 
 
-def cluster_reconcile_now(*, cluster_name: str, actor: Any, inline: bool = False) -> Operation:
+def cluster_reconcile_now(*, cluster_name: str, actor: Actor, inline: bool = False) -> Operation:
     """A reconcile pass of a whole cluster, asked for by someone who manages clusters
     (audited; the caller checks the right)."""
     if not Cluster.objects.filter(name=cluster_name).exists():

@@ -6,6 +6,7 @@ import difflib
 from typing import Any
 
 from nautes_portal.models import AuditEvent
+from nautes_portal.types import Actor, signed_in
 
 
 def yaml_diff(path: str, old: bytes | None, new: bytes | None) -> str:
@@ -24,7 +25,7 @@ def yaml_diff(path: str, old: bytes | None, new: bytes | None) -> str:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     kind: str,
     name: str,
@@ -35,10 +36,10 @@ def audit_record(
     message: str = "",
 ) -> AuditEvent:
     """Store one audit event; `actor` may be None for system actions (sync)."""
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = signed_in(actor)
     return AuditEvent.objects.create(
-        actor=actor if is_user else None,
-        actor_name=actor.get_username() if is_user else (str(actor) if actor else "system"),
+        actor=user,
+        actor_name=user.get_username() if user else (str(actor) if actor else "system"),
         action=action,
         kind=kind,
         name=name,

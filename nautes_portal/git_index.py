@@ -7,12 +7,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import OperationalError, connection
 
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations.config_repo import PORTAL_AUTHOR, Author
+from nautes_portal.types import Actor, signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +27,14 @@ class SaveOutcome:
     warning: str = ""
 
 
-def commit_author(actor: Any) -> Author:
+def commit_author(actor: Actor) -> Author:
     """Commits are attributed to the acting user (the portal itself when there is none)."""
-    if actor is None:
+    user = signed_in(actor)
+    if user is None:
         return PORTAL_AUTHOR
-    username = actor.get_username()
-    name = actor.get_full_name() or username
-    return Author(name=name, email=actor.email or f"{username}@users.noreply.nautes.local")
+    username = user.get_username()
+    name = user.get_full_name() or username
+    return Author(name=name, email=user.email or f"{username}@users.noreply.nautes.local")
 
 
 # Pauses before each new attempt to re-index after a failed index update: with the busy

@@ -20,6 +20,7 @@ from django.conf import settings
 from nautes_portal.errors import Conflict
 from nautes_portal.integrations import tenant_repo_path
 from nautes_portal.integrations.config_repo import GitGroup, GitHost, GitProject
+from nautes_portal.types import Actor, signed_in
 
 if TYPE_CHECKING:
     from nautes_portal.integrations.gitlab import GitLabHost
@@ -83,7 +84,7 @@ def is_tenant_repository(namespace: str, path: str) -> bool:
     )
 
 
-def claim_product_group(*, name: str, actor: Any, host: GitHost) -> GroupClaim:
+def claim_product_group(*, name: str, actor: Actor, host: GitHost) -> GroupClaim:
     """Decide which Git group a save of product `name` may use; Conflict when none.
 
     The one rule for the API, the wizard and `product.save` (its `group` step re-checks).
@@ -107,15 +108,16 @@ def claim_product_group(*, name: str, actor: Any, host: GitHost) -> GroupClaim:
     raise group_taken(name)
 
 
-def resumes_own_creation(*, name: str, group: GitGroup, actor: Any, host: GitHost) -> bool:
+def resumes_own_creation(*, name: str, group: GitGroup, actor: Actor, host: GitHost) -> bool:
     """Whether `actor` has an unfinished `product.save` of `name` that made this group, so a
     failed creation stays retryable by saving again (not only by retrying the operation)."""
     from nautes_portal.operations.models import Operation
     from products.provisioning import PRODUCT_SAVE, made_by_this_operation
 
-    if not getattr(actor, "is_authenticated", False):
+    user = signed_in(actor)
+    if user is None:
         return False
-    unfinished = Operation.objects.filter(kind=PRODUCT_SAVE, target=name, created_by=actor).exclude(
+    unfinished = Operation.objects.filter(kind=PRODUCT_SAVE, target=name, created_by=user).exclude(
         status=Operation.Status.SUCCEEDED
     )
     if unfinished.filter(params__group_id=group.id, params__group_created=True).exists():
@@ -125,7 +127,7 @@ def resumes_own_creation(*, name: str, group: GitGroup, actor: Any, host: GitHos
     return any(made_by_this_operation(operation, host, group) for operation in sent)
 
 
-def caller_owns_group(host: GitHost, group: GitGroup, actor: Any) -> bool:
+def caller_owns_group(host: GitHost, group: GitGroup, actor: Actor) -> bool:
     """Whether the caller is Owner of `group` in GitLab (asked with the service token).
 
     The local backend has no ownership outside the portal: always False there.
@@ -133,9 +135,10 @@ def caller_owns_group(host: GitHost, group: GitGroup, actor: Any) -> bool:
     from nautes_portal.identity import identity_issuer
     from nautes_portal.models import OidcIdentity
 
-    if not host.manages_group_members or not getattr(actor, "is_authenticated", False):
+    user = signed_in(actor)
+    if not host.manages_group_members or user is None:
         return False
-    identity = OidcIdentity.objects.filter(user=actor, issuer=identity_issuer()).first()
+    identity = OidcIdentity.objects.filter(user=user, issuer=identity_issuer()).first()
     if identity is None or not identity.subject.isdigit():
         return False
     gitlab = cast("GitLabHost", host)  # the flag says it has GitLab's member calls

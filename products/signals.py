@@ -26,6 +26,8 @@ from typing import Any
 from django.db import transaction
 from django.dispatch import Signal
 
+from nautes_portal.types import Actor
+
 ROUTE_PORTAL = "portal"
 ROUTE_SYNC = "sync"
 
@@ -48,7 +50,7 @@ def announce_index_changed(
     changes: tuple[IndexChange, ...],
     commit_sha: str,
     route: str,
-    actor: Any,
+    actor: Actor,
 ) -> None:
     """Send `product_index_changed` once the current transaction commits (now without one)."""
     transaction.on_commit(

@@ -30,6 +30,7 @@ from nautes_portal.operations import operation_create, operation_enqueue, operat
 from nautes_portal.operations.engine import Step, register
 from nautes_portal.operations.kinds import CLUSTER_RECONCILE
 from nautes_portal.operations.models import Operation
+from nautes_portal.types import Actor
 
 LEASE = dt.timedelta(minutes=5)
 
@@ -160,7 +161,7 @@ register(
 
 # ---- Starting a pass -------------------------------------------------------------
 def reconcile_start(
-    *, cluster_name: str, reason: str, actor: Any = None, inline: bool = False
+    *, cluster_name: str, reason: str, actor: Actor = None, inline: bool = False
 ) -> Operation:
     """Queue a pass over the cluster (or return the one already waiting: it will read the
     index as it is when it runs, so a second one would add nothing)."""

@@ -23,6 +23,7 @@ from deployments.models import ClusterReconcile, RuntimeStatus
 from deployments.reconciler.operation import reconcile_start
 from nautes_portal.operations.kinds import CLUSTER_RECONCILE
 from nautes_portal.operations.models import Operation
+from nautes_portal.types import Actor
 from products.models import Environment, Product
 
 DEFAULT_INTERVAL = 300
@@ -55,7 +56,9 @@ def clusters_of_product(product: Product, changes: Iterable[Any] = ()) -> set[st
     return set(Cluster.objects.filter(name__in=names).values_list("name", flat=True))
 
 
-def reconcile_clusters(names: Iterable[str], *, reason: str, actor: Any = None) -> list[Operation]:
+def reconcile_clusters(
+    names: Iterable[str], *, reason: str, actor: Actor = None
+) -> list[Operation]:
     return [
         reconcile_start(cluster_name=name, reason=reason, actor=actor) for name in sorted(names)
     ]
@@ -63,7 +66,7 @@ def reconcile_clusters(names: Iterable[str], *, reason: str, actor: Any = None) 
 
 # ---- Receivers (connected in `deployments.apps`) -------------------------------
 def on_product_index_changed(
-    sender: Any, *, product: Any, changes: tuple[Any, ...], route: str, actor: Any, **kwargs: Any
+    sender: Any, *, product: Any, changes: tuple[Any, ...], route: str, actor: Actor, **kwargs: Any
 ) -> None:
     """`product_index_changed`, by any route: reconcile every cluster the product is on."""
     reconcile_clusters(
@@ -79,7 +82,7 @@ def on_cluster_saved(
     name: str,
     old_spec: dict[str, Any] | None,
     new_spec: dict[str, Any],
-    actor: Any,
+    actor: Actor,
     **kwargs: Any,
 ) -> None:
     """`cluster_saved`: the AppProjects carry a cluster's allow-lists and its components list

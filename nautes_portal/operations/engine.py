@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from nautes_portal.errors import NautesError
 from nautes_portal.operations.models import Operation, OperationStep
+from nautes_portal.types import Actor, signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class OperationFailed(NautesError):
 
 
 def operation_create(
-    *, kind: str, target: str, params: dict[str, Any], actor: Any, product: Any = None
+    *, kind: str, target: str, params: dict[str, Any], actor: Actor, product: Any = None
 ) -> Operation:
     """Record a pending operation with its steps (nothing runs yet)."""
     with transaction.atomic():
@@ -70,7 +71,7 @@ def operation_create(
             params=params,
             product=product,
             product_name=product.name if product is not None else params.get("product", ""),
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=signed_in(actor),
         )
         OperationStep.objects.bulk_create(
             OperationStep(operation=operation, position=i, name=s.name, title=s.title)

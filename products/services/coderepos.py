@@ -11,6 +11,7 @@ from django.conf import settings
 from nautes_portal.errors import NautesError, NotFound, RuleViolation
 from nautes_portal.git_index import SaveOutcome
 from nautes_portal.integrations.config_repo import GitHost
+from nautes_portal.types import Actor
 from products.adoption import (
     check_code_project,
     code_repo_pid,
@@ -33,7 +34,7 @@ def coderepo_save(
     repo_name: str,
     spec: dict[str, Any],
     git: dict[str, str],
-    actor: Any,
+    actor: Actor,
     host: GitHost,
     skip_check: bool = False,
 ) -> SaveOutcome:
@@ -132,7 +133,7 @@ def coderepo_save(
 
 
 def coderepo_delete(
-    *, product: Product, repo_name: str, actor: Any, host: GitHost, skip_check: bool = False
+    *, product: Product, repo_name: str, actor: Actor, host: GitHost, skip_check: bool = False
 ) -> SaveOutcome:
     """Remove a code repository's manifest, then its Git project.
 

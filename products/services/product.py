@@ -12,6 +12,7 @@ from nautes_portal.audit import audit_record
 from nautes_portal.errors import Conflict, NotFound, RuleViolation
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.config_repo import GitHost, GitProject
+from nautes_portal.types import Actor
 from products.adoption import claim_product_group, refuse_tenant_group
 from products.models import MODEL_BY_KIND, Product
 from products.services.base import PRODUCT_NAME, VISIBILITIES
@@ -40,7 +41,7 @@ def product_save(
     path: str,
     visibility: str,
     description: str,
-    actor: Any,
+    actor: Actor,
     host: GitHost | None = None,
 ) -> tuple[Product, bool]:
     """Create or update a product: its Git group and `default.project` with an initial commit.
@@ -86,7 +87,7 @@ def product_save(
     return Product.objects.get(name=name), not existed
 
 
-def product_delete(*, product: Product, actor: Any, host: GitHost) -> None:
+def product_delete(*, product: Product, actor: Actor, host: GitHost) -> None:
     """Delete a product's group once nothing remains in it (upstream counts Git projects)."""
     refuse_tenant_group(product.name)
     group = host.get_group(product.name)
@@ -141,7 +142,7 @@ def product_git_fields(group: Any, project: GitProject) -> dict[str, Any]:
     }
 
 
-def product_import(*, name: str, host: GitHost, actor: Any = None) -> Product:
+def product_import(*, name: str, host: GitHost, actor: Actor = None) -> Product:
     """Index an existing product group (e.g. one written by upstream Nautes).
 
     An operator's command: it may index any group but the tenant's.

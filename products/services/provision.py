@@ -8,11 +8,12 @@ from typing import Any
 
 from nautes_portal.git_index import SaveOutcome
 from nautes_portal.integrations.config_repo import GitHost
+from nautes_portal.types import Actor
 from products.models import Product
 
 
 def _provision(
-    kind_ref: str, *, target: str, product: Product, actor: Any, params: dict[str, Any]
+    kind_ref: str, *, target: str, product: Product, actor: Actor, params: dict[str, Any]
 ) -> str:
     """Run a provisioning operation now; return a warning (not an error) if it did not finish.
 
@@ -33,7 +34,7 @@ def _provision(
 
 
 def _with_authorization(
-    outcome: SaveOutcome, *, product: Product, actor: Any, host: GitHost
+    outcome: SaveOutcome, *, product: Product, actor: Actor, host: GitHost
 ) -> SaveOutcome:
     """A binding changed: deploy keys are shared anew (§5.6); a failure is a warning."""
     warning = authorization_refresh(product=product, actor=actor, host=host)
@@ -42,7 +43,7 @@ def _with_authorization(
     )
 
 
-def authorization_refresh(*, product: Product, actor: Any, host: GitHost) -> str:
+def authorization_refresh(*, product: Product, actor: Actor, host: GitHost) -> str:
     """Re-apply deploy-key sharing after a binding changed (GitLab backend); return a warning."""
     if not host.manages_project_access:
         return ""

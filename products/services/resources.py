@@ -14,6 +14,7 @@ from nautes_portal.audit import audit_record, yaml_diff
 from nautes_portal.errors import NotFound
 from nautes_portal.git_index import SaveOutcome, commit_author, index_after_commit
 from nautes_portal.integrations.config_repo import CommitConflict, ConfigRepository, GitHost
+from nautes_portal.types import Actor
 from nautes_portal.yaml_io import dump_yaml
 from products import rules
 from products.indexing import complete_state, delete_row, product_state, upsert_row
@@ -38,7 +39,7 @@ def _commit(
     *,
     changes: dict[str, bytes | None],
     message: str,
-    actor: Any,
+    actor: Actor,
 ) -> str:
     try:
         return repo.commit(
@@ -72,7 +73,7 @@ def resource_save(
     kind: str,
     name: str,
     spec: dict[str, Any],
-    actor: Any,
+    actor: Actor,
     host: GitHost,
     skip_check: bool = False,
 ) -> SaveOutcome:
@@ -140,7 +141,7 @@ def _write(
     old: Resource | None,
     after: ProductState,
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
 ) -> SaveOutcome:
     """Commit the file change plus the regenerated kustomization, then update the index."""
@@ -154,7 +155,7 @@ def _write(
         message=commit_message(action, kind, name, product.name),
         actor=actor,
     )
-    save_audit = {
+    save_audit: dict[str, Any] = {
         "actor": actor,
         "action": "save" if new is not None else "delete",
         "kind": kind,
@@ -220,7 +221,7 @@ def resource_delete(
     product: Product,
     kind: str,
     name: str,
-    actor: Any,
+    actor: Actor,
     host: GitHost,
     skip_check: bool = False,
 ) -> SaveOutcome:

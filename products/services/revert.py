@@ -11,6 +11,7 @@ from typing import Any
 
 from nautes_portal.git_index import SaveOutcome
 from nautes_portal.integrations.config_repo import CommitInfo, ConfigRepository, GitHost
+from nautes_portal.types import Actor
 from nautes_portal.yaml_io import ManifestError, load_yaml
 from products.manifests import is_layout_path
 from products.models import MODEL_BY_KIND, Product
@@ -108,7 +109,7 @@ def revert_preview(*, product: Product, plan: RevertPlan) -> RevertPreview:
     return RevertPreview(diff=preview.diff, problems=problems)
 
 
-def revert_apply(*, product: Product, plan: RevertPlan, actor: Any, host: GitHost) -> SaveOutcome:
+def revert_apply(*, product: Product, plan: RevertPlan, actor: Actor, host: GitHost) -> SaveOutcome:
     """Commit a supported plan: save the previous spec, or delete what the commit created.
 
     Callers show `revert_preview` first; the save or delete enforces every rule again.

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError
 from nautes_portal.operations.kinds import PRODUCT_SAVE
+from nautes_portal.types import Actor
 from products.models import Product
 from products.services.product import product_save
 
@@ -52,7 +53,7 @@ def product_setup(
     visibility: str,
     description: str,
     items: Sequence[SetupItem],
-    actor: Any,
+    actor: Actor,
 ) -> SetupResult:
     """Create the product, then each item in order; after a failure the rest are skipped."""
     planned = [("Product", name)] + [(item.kind, item.name) for item in items]

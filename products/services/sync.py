@@ -6,8 +6,6 @@ verified against the group's projects in Git (#12).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import transaction
 
@@ -16,6 +14,7 @@ from nautes_portal.git_index import import_until_settled
 from nautes_portal.integrations import git_host
 from nautes_portal.integrations.config_repo import ConfigRepository, GitHost
 from nautes_portal.limits import bounded_diff
+from nautes_portal.types import Actor
 from products import rules
 from products.adoption import CodeRepoIdentity, is_verified_code_repo, verify_code_repos
 from products.indexing import complete_state, replace_index
@@ -27,7 +26,7 @@ from products.state import ProductState, Resource
 
 
 def product_sync(
-    *, product: Product, repo: ConfigRepository, actor: Any = None, host: GitHost | None = None
+    *, product: Product, repo: ConfigRepository, actor: Actor = None, host: GitHost | None = None
 ) -> bool:
     """Import `default.project` at HEAD into the index; return whether anything changed.
 
@@ -44,7 +43,7 @@ def product_sync(
 
 
 def _import_head(
-    product: Product, repo: ConfigRepository, actor: Any, host: GitHost
+    product: Product, repo: ConfigRepository, actor: Actor, host: GitHost
 ) -> bool | None:
     """One import attempt: True/False as `product_sync`, None when the index moved meanwhile.
 

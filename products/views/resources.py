@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from nautes_portal.errors import NautesError, RuleViolation
 from nautes_portal.integrations import git_host
+from nautes_portal.types import Actor
 from nautes_portal.ui.diffs import diff_lines
 from nautes_portal.ui.htmx import htmx_partial
 from nautes_portal.ui.paging import paginate
@@ -160,7 +161,7 @@ def _check(
     )
 
 
-def save_body(ui: KindUi, product: Product, key: str, body: dict[str, Any], actor: Any) -> None:
+def save_body(ui: KindUi, product: Product, key: str, body: dict[str, Any], actor: Actor) -> None:
     """Save a form body through the services (the wizard's "Create" saves its items so too)."""
     host = git_host()
     if ui.kind == "CodeRepo":

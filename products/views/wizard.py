@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from nautes_portal import permissions
 from nautes_portal.errors import NautesError
 from nautes_portal.integrations import git_host
+from nautes_portal.types import Actor
 from nautes_portal.yaml_io import dump_yaml
 from products import services
 from products.forms.kinds import KIND_UIS, KindUi
@@ -265,7 +266,7 @@ def _create(request: HttpRequest, draft: Draft) -> services.SetupResult:
     )
 
 
-def _save_item(ui: KindUi, item: dict[str, Any], actor: Any, product: Product) -> None:
+def _save_item(ui: KindUi, item: dict[str, Any], actor: Actor, product: Product) -> None:
     save_body(ui, product, item["name"], item["body"], actor)
 
 
