@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from clusters.models import Cluster
@@ -118,11 +119,20 @@ def on_product_deleting(sender: Any, *, instance: Product, **kwargs: Any) -> Non
 
 # ---- Periodic --------------------------------------------------------------------
 def reconcile_due_clusters() -> dict[str, int]:
-    """Scheduled every minute: queue a pass for each cluster whose last pass is older than
-    the interval (plus its jitter) and that has none waiting."""
+    """Scheduled every minute: queue a pass for each cluster whose last pass (or attempt) is
+    older than the interval (plus its jitter) and that has none waiting. Two queries."""
     interval = interval_seconds()
     now = timezone.now()
     last = dict(ClusterReconcile.objects.values_list("cluster", "last_pass_at"))
+    # A pass that failed (a dead cluster) counts as an attempt: not one a minute until it is up.
+    for name, started in (
+        Operation.objects.filter(kind=CLUSTER_RECONCILE)
+        .values("target")
+        .annotate(latest=Max("created_at"))
+        .values_list("target", "latest")
+    ):
+        if last.get(name) is None or (started and started > last[name]):
+            last[name] = started
     waiting = set(
         Operation.objects.filter(
             kind=CLUSTER_RECONCILE, status__in=[Operation.Status.PENDING, Operation.Status.RUNNING]

@@ -3,11 +3,13 @@ nothing it does not own is touched, an unchanged cluster costs no write, members
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from kubernetes import client as k8s
 from kubernetes.config import new_client_from_config_dict
 
@@ -132,11 +134,12 @@ def test_hand_deleted_objects_are_restored_by_the_periodic_pass(
         "argoproj.io", "v1alpha1", "argocd", "applications", "dr-dev"
     )
     k8s.RbacAuthorizationV1Api(api).delete_namespaced_role_binding("dr-dev", "dr-dev")
-    # Someone also points the Application elsewhere by hand: the hash annotation is intact,
-    # the field is not.
     assert cluster_dev.get(PROJECTS, "argocd", "product-12") is None
+    # Five minutes later (the interval, plus at most a fifth of it as jitter):
     settings.NAUTES_RECONCILE_INTERVAL = 60
-    ClusterReconcile.objects.filter(cluster="cluster-dev").update(last_pass_at=None)
+    earlier = timezone.now() - dt.timedelta(seconds=80)
+    ClusterReconcile.objects.filter(cluster="cluster-dev").update(last_pass_at=earlier)
+    Operation.objects.filter(kind="cluster.reconcile").update(created_at=earlier)
     assert reconcile_due_clusters() == {"queued": 1}
     pending = Operation.objects.filter(kind="cluster.reconcile", status="pending").get()
     from nautes_portal.operations import operation_run
@@ -654,3 +657,26 @@ def test_a_runtime_whose_manifest_repository_is_not_its_products_is_refused(
     row = status_of(product, "dr-norepo")
     assert row.pass_result == "refused" and "repo-999 is not a code repository" in row.pass_message
     assert status_of(product, "dr-dev").pass_result == "applied"
+
+
+def test_a_dead_cluster_is_not_retried_every_minute(secret_store: Any, settings: Any) -> None:
+    """The periodic pass of a cluster that does not answer fails; the next one comes after the
+    interval, not at the next minute's schedule."""
+    from clusters.models import Cluster
+    from deployments.reconciler.triggers import reconcile_due_clusters
+
+    Cluster.objects.create(
+        name="cluster-dead", api_server="https://127.0.0.1:1", cluster_type="physical",
+        usage="worker", worker_type="deployment",
+    )  # fmt: skip
+    settings.NAUTES_RECONCILE_INTERVAL = 300
+    assert reconcile_due_clusters() == {"queued": 1}
+    from nautes_portal.operations import operation_run
+
+    failed = operation_run(Operation.objects.get(target="cluster-dead").pk)
+    assert failed.status == "failed"
+    assert reconcile_due_clusters() == {"queued": 0}
+    Operation.objects.filter(pk=failed.pk).update(
+        created_at=failed.created_at - dt.timedelta(seconds=400)
+    )
+    assert reconcile_due_clusters() == {"queued": 1}
