@@ -164,6 +164,10 @@ class ClusterReconcile(models.Model):
     admitted = models.JSONField(default=dict, blank=True)
     vault_mount = models.BooleanField(default=False)
     vault_roles = models.JSONField(default=list, blank=True)
+    # What the Vault step last made Vault hold (a hash of the roles and mount), and when it last
+    # read Vault back: an unchanged cluster costs no Vault request between full checks.
+    vault_hash = models.CharField(max_length=64, blank=True, default="")
+    vault_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["cluster"]

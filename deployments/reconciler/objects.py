@@ -61,10 +61,10 @@ def body_hash(body: Mapping[str, Any]) -> str:
 
 
 def with_hash(body: Obj) -> Obj:
-    result = copy.deepcopy(body)
-    annotations = result["metadata"].setdefault("annotations", {})
-    annotations[desired.HASH_ANNOTATION] = body_hash(body)
-    return result
+    """`body` (freshly built, so changed in place: no copy) with its hash annotation."""
+    digest = body_hash(body)
+    body["metadata"].setdefault("annotations", {})[desired.HASH_ANNOTATION] = digest
+    return body
 
 
 def _as_stored(body: Obj) -> Obj:

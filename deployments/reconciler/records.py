@@ -10,8 +10,18 @@ from deployments.models import RuntimeStatus
 from deployments.reconciler.state import ClusterState
 from products.models import DeploymentRuntime
 
-_PASS_FIELDS = ["pass_at", "pass_result", "pass_message", "applied_commit"]
-_DEPLOYED_FIELDS = ["deployed_cluster", "deployed_namespaces", "deployed_account"]
+_CHANGING_FIELDS = [
+    "pass_result",
+    "pass_message",
+    "applied_commit",
+    "deployed_cluster",
+    "deployed_namespaces",
+    "deployed_account",
+]
+
+
+def _values(row: RuntimeStatus) -> tuple[object, ...]:
+    return tuple(getattr(row, name) for name in _CHANGING_FIELDS)
 
 
 def record_pass(state: ClusterState) -> None:
@@ -30,7 +40,7 @@ def record_pass(state: ClusterState) -> None:
                 product_id__in={pk for pk, _ in state.outcomes} or {-1}
             )
         }
-        created, updated = [], []
+        created, changed = [], []
         for key, outcome in state.outcomes.items():
             row = rows.get(key)
             if row is None:
@@ -41,8 +51,7 @@ def record_pass(state: ClusterState) -> None:
                     environment=outcome.environment,
                 )
                 created.append(row)
-            else:
-                updated.append(row)
+            before = _values(row)
             row.pass_at = now
             row.pass_result = outcome.result
             row.pass_message = "; ".join(outcome.messages)
@@ -54,8 +63,15 @@ def record_pass(state: ClusterState) -> None:
                 row.deployed_account = plan.account
             elif not outcome.held and row.deployed_cluster == cluster:
                 row.deployed_cluster, row.deployed_namespaces, row.deployed_account = "", [], ""
+            if row.pk is not None and _values(row) != before:
+                changed.append(row)
         RuntimeStatus.objects.bulk_create(created)
-        RuntimeStatus.objects.bulk_update(updated, _PASS_FIELDS + _DEPLOYED_FIELDS)
+        # Most passes change nothing: the time of the pass is one UPDATE, and only the rows
+        # whose result or placement changed are rewritten.
+        passed = [row.pk for key, row in rows.items() if key in state.outcomes]
+        RuntimeStatus.objects.filter(pk__in=passed).update(pass_at=now)
+        if changed:
+            RuntimeStatus.objects.bulk_update(changed, _CHANGING_FIELDS)
         _forget_gone(cluster, set(state.outcomes))
 
 

@@ -14,8 +14,13 @@ operator roles (API, ARGO, ...) are never written or removed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from django.utils import timezone
 
 from clusters.models import Cluster
 from deployments.models import ClusterReconcile
@@ -27,6 +32,10 @@ from nautes_portal.integrations.vault import (
     secret_store,
 )
 from nautes_portal.integrations.vault.auth_rules import check_namespace, check_service_account
+
+# How long an unchanged cluster goes without reading Vault back (a role deleted by hand is
+# written again within this time).
+FULL_CHECK = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -80,8 +89,19 @@ def reconcile_vault(cluster: Cluster, record: ClusterReconcile) -> str:
     A mount the portal did not create (upstream's cluster-operator makes `auth/<cluster>` with
     its own token reviewer) is used as it is: never reconfigured, never disabled.
     """
-    store = secret_store()
     roles, refused = wanted_roles(record.admitted)
+    digest = _digest(cluster, roles)
+    now = timezone.now()
+    if (
+        digest == record.vault_hash
+        and record.vault_checked_at is not None
+        and now - record.vault_checked_at < FULL_CHECK
+    ):
+        # What the last step wrote is still what is wanted: no Vault request. Vault itself is
+        # read back (and repaired) at most FULL_CHECK apart.
+        detail = f"Vault auth/{cluster.name}: {len(roles)} runtime account role(s) unchanged"
+        return detail + ("; " + "; ".join(refused) if refused else "")
+    store = secret_store()
     mount = cluster.name
     written = removed = 0
     notes = list(refused)
@@ -120,12 +140,23 @@ def reconcile_vault(cluster: Cluster, record: ClusterReconcile) -> str:
         removed += store.disable_kubernetes_auth(mount)
         record.vault_mount = False
         record.vault_roles = []
-    record.save(update_fields=["vault_roles", "vault_mount"])
+    # Remembered only when Vault holds what is wanted (not when a missing CA stopped it).
+    record.vault_hash = digest if usable or not roles else ""
+    record.vault_checked_at = now
+    record.save(update_fields=["vault_roles", "vault_mount", "vault_hash", "vault_checked_at"])
     detail = (
         f"Vault auth/{mount}: {len(roles) if usable else 0} runtime account role(s); "
         f"{written} written, {removed} removed"
     )
     return detail + ("; " + "; ".join(notes) if notes else "")
+
+
+def _digest(cluster: Cluster, roles: dict[str, AccountRole]) -> str:
+    wanted = {
+        "server": cluster.api_server,
+        "roles": [asdict(role) for _, role in sorted(roles.items())],
+    }
+    return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
 
 
 def _cluster_ca(cluster: Cluster) -> str:

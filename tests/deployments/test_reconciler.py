@@ -419,9 +419,15 @@ def test_vault_auth_mount_and_account_role_follow_the_runtimes(
     assert deployer is not None
     assert deployer["bound_service_account_namespaces"] == ["dr-two", "dr-two-b"]
     assert "2 runtime account role(s)" in operation.steps.get(name="vault").detail
-    # Nothing changed: nothing written (the adapter reads before it writes).
+    # Nothing changed: no Vault request at all between full checks...
     again = reconcile(tls_cluster)
-    assert "0 written, 0 removed" in again.steps.get(name="vault").detail
+    assert "2 runtime account role(s) unchanged" in again.steps.get(name="vault").detail
+    # ...and a full check reads Vault back, writes nothing, and repairs what was removed.
+    secret_store.delete_kubernetes_role(mount=tls_cluster, role="deployer")
+    ClusterReconcile.objects.filter(cluster=tls_cluster).update(vault_checked_at=None)
+    checked = reconcile(tls_cluster)
+    assert "1 written, 0 removed" in checked.steps.get(name="vault").detail
+    assert secret_store.read_kubernetes_role(mount=tls_cluster, role="deployer") is not None
 
     DeploymentRuntime.objects.filter(product=product, name="dr-two").delete()
     reconcile(tls_cluster)
