@@ -82,6 +82,8 @@ def _as_stored(body: Obj) -> Obj:
 def _contains(observed: Any, wanted: Any) -> bool:
     """Whether every field of `wanted` has the same value in `observed` (fields the server or
     a controller added are ignored; a field someone changed by hand is not)."""
+    if observed == wanted:  # the usual answer, at C speed
+        return True
     if isinstance(wanted, dict):
         return isinstance(observed, dict) and all(
             _contains(observed.get(k), v) for k, v in wanted.items()

@@ -3,6 +3,8 @@ the pass applied, when, and the result. A fixed number of queries per pass."""
 
 from __future__ import annotations
 
+import json
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,11 +38,12 @@ def record_pass(state: ClusterState) -> None:
     with transaction.atomic():
         rows = {
             (row.product_id, row.runtime_name): row
-            for row in RuntimeStatus.objects.select_for_update().filter(
-                product_id__in={pk for pk, _ in state.outcomes} or {-1}
-            )
+            for row in RuntimeStatus.objects.select_for_update()
+            .filter(product_id__in={pk for pk, _ in state.outcomes} or {-1})
+            .only("product_id", "runtime_name", "pass_at", *_CHANGING_FIELDS)
         }
-        created, changed = [], []
+        created: list[RuntimeStatus] = []
+        changes: dict[str, tuple[dict[str, object], list[int]]] = {}
         for key, outcome in state.outcomes.items():
             row = rows.get(key)
             if row is None:
@@ -63,15 +66,21 @@ def record_pass(state: ClusterState) -> None:
                 row.deployed_account = plan.account
             elif not outcome.held and row.deployed_cluster == cluster:
                 row.deployed_cluster, row.deployed_namespaces, row.deployed_account = "", [], ""
-            if row.pk is not None and _values(row) != before:
-                changed.append(row)
+            if row.pk is not None:
+                after = _values(row)
+                change = {
+                    f: a for f, b, a in zip(_CHANGING_FIELDS, before, after, strict=True) if a != b
+                }
+                if change:
+                    key_ = json.dumps(change, sort_keys=True)
+                    changes.setdefault(key_, (change, []))[1].append(row.pk)
         RuntimeStatus.objects.bulk_create(created)
-        # Most passes change nothing: the time of the pass is one UPDATE, and only the rows
-        # whose result or placement changed are rewritten.
+        # Most passes change nothing: the time of the pass is one UPDATE, and the rows that
+        # changed alike (every runtime going from "applied" to "unchanged", say) one more each.
         passed = [row.pk for key, row in rows.items() if key in state.outcomes]
         RuntimeStatus.objects.filter(pk__in=passed).update(pass_at=now)
-        if changed:
-            RuntimeStatus.objects.bulk_update(changed, _CHANGING_FIELDS)
+        for change, pks in changes.values():
+            RuntimeStatus.objects.filter(pk__in=pks).update(**change)
         _forget_gone(cluster, set(state.outcomes))
 
 
@@ -80,7 +89,9 @@ def _forget_gone(cluster: str, present: set[tuple[int, str]]) -> None:
     elsewhere forgets this cluster; a runtime gone from the index loses its record."""
     leftovers = [
         row
-        for row in RuntimeStatus.objects.filter(deployed_cluster=cluster)
+        for row in RuntimeStatus.objects.filter(deployed_cluster=cluster).only(
+            "product_id", "runtime_name"
+        )
         if (row.product_id, row.runtime_name) not in present
     ]
     if not leftovers:

@@ -93,6 +93,20 @@ def _owner_of(labels: Mapping[str, str] | None) -> str:
     return str((labels or {}).get(desired.OWNER_LABEL) or "")
 
 
+# What a pass reads of a runtime (not its whole document: a fleet's worth of JSON to decode).
+_RUNTIME_FIELDS = (
+    "product_id",
+    "name",
+    "destination_environment",
+    "destination_namespaces",
+    "account",
+    "manifest_code_repo",
+    "manifest_path",
+    "manifest_target_revision",
+    "problems",
+)
+
+
 def cluster_state(
     cluster: Cluster,
     namespace_labels: Mapping[str, Mapping[str, str]],
@@ -113,14 +127,16 @@ def cluster_state(
         runtime
         for runtime in DeploymentRuntime.objects.filter(
             product_id__in=products, destination_environment__in={n for _, n in places}
-        ).order_by("product_id", "name")
+        )
+        .only(*_RUNTIME_FIELDS)
+        .order_by("product_id", "name")
         if (runtime.product_id, runtime.destination_environment) in places
     ]
     repos: dict[tuple[int, str], CodeRepo] = {
         (repo.product_id, repo.name): repo
         for repo in CodeRepo.objects.filter(
             product_id__in=products, name__in={r.manifest_code_repo for r in runtimes}
-        )
+        ).only("product_id", "name", "url", "ssh_url", "http_url", "git_project_id")
     }
     claims = _claims(runtimes, products, places)
     outcomes: dict[tuple[int, str], Outcome] = {}
