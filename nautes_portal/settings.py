@@ -320,6 +320,10 @@ if NAUTES_QUEUE == "orm":
 else:
     Q_CLUSTER["redis"] = NAUTES_QUEUE
 
+# Seconds between two reconcile passes of a runtime cluster (drift repair, #14); each cluster is
+# shifted by a stable jitter of up to a fifth of it. Changes of the index reconcile at once.
+NAUTES_RECONCILE_INTERVAL = int(os.environ.get("NAUTES_RECONCILE_INTERVAL", "300"))
+
 # ---- Logging ---------------------------------------------------------------
 LOGGING = {
     "version": 1,
