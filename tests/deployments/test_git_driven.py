@@ -186,15 +186,7 @@ def test_gitlab_push_and_webhook_deploy_the_runtime(
     fake = gitlab_mode
     (server,) = fake_kube_factory(argocd_installed=True)
     carol, alice = pat("carol-pat"), pat("alice-pat")
-    body = {
-        "api_server": server.url,
-        "cluster_kind": "kubernetes",
-        "cluster_type": "physical",
-        "usage": "worker",
-        "worker_type": "deployment",
-        "kubeconfig": base64.b64encode(server.kubeconfig().encode()).decode(),
-    }
-    assert carol.post("/api/v1/clusters/cluster-a", body, format="json").status_code == 200
+    _cluster(carol, "cluster-a", server)  # carol maintains the tenant repository
     for path, payload in (
         ("", {"git": {"gitlab": {"visibility": "private"}}}),
         ("/environments/env-dev", {"cluster": "cluster-a", "env_type": "development"}),
