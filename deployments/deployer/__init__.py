@@ -24,7 +24,6 @@ from deployments.deployer.planning import (
     cluster_of,
     placement_for,
     repo_url,
-    runtimes_on_cluster,
 )
 from deployments.deployer.superseded import FORMER_DEPLOY_STEPS, FORMER_REMOVE_STEPS, steps
 from deployments.deployer.sync import sync_application
@@ -42,5 +41,4 @@ __all__ = [
     "cluster_of",
     "placement_for",
     "repo_url",
-    "runtimes_on_cluster",
 ]

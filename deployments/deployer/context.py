@@ -48,9 +48,8 @@ def _context(operation: Operation) -> Context:
         if runtime is None:
             raise DeployError(f"runtime {p['runtime']} no longer exists")
         cluster = cluster_of(product, runtime)
-    placement = placement_for(
-        product, cluster, product_id=p["product_id"], product_name=p["product"]
-    )
+    # Sync now needs the cluster's Argo CD namespace and the owner label, not the runtimes.
+    placement = placement_for(cluster, product_id=p["product_id"], product_name=p["product"])
     return Context(
         product=product,
         product_name=p["product"],

@@ -39,16 +39,6 @@ def repo_url(repo: CodeRepo) -> str:
     return confirmed[0] if confirmed else ""
 
 
-def runtimes_on_cluster(product: Product, cluster_name: str) -> list[DeploymentRuntime]:
-    """The product's runtimes whose environment is on the cluster (one query)."""
-    environments = Environment.objects.filter(product=product, cluster=cluster_name).values("name")
-    return list(
-        DeploymentRuntime.objects.filter(
-            product=product, destination_environment__in=environments
-        ).order_by("name")
-    )
-
-
 def plan_for(runtime: DeploymentRuntime, repos: dict[str, CodeRepo]) -> RuntimePlan:
     """The runtime with its defaults resolved and its manifest repository's URL."""
     repo = repos.get(runtime.manifest_code_repo)
@@ -66,24 +56,18 @@ def plan_for(runtime: DeploymentRuntime, repos: dict[str, CodeRepo]) -> RuntimeP
 
 
 def placement_for(
-    product: Product | None,
     cluster: Cluster,
     *,
     product_id: str,
     product_name: str,
+    runtimes: tuple[RuntimePlan, ...] = (),
 ) -> ProductPlacement:
-    """The product on the cluster as the index says now."""
-    runtimes: list[DeploymentRuntime] = []
-    repos: dict[str, CodeRepo] = {}
-    if product is not None:
-        runtimes = runtimes_on_cluster(product, cluster.name)
-        wanted = {r.manifest_code_repo for r in runtimes}
-        repos = {r.name: r for r in CodeRepo.objects.filter(product=product, name__in=wanted)}
+    """The product on the cluster with `runtimes`, under the cluster's rules (no query)."""
     return ProductPlacement(
         product_name=product_name,
         product_id=product_id,
         argocd_namespace=desired.argocd_namespace(cluster.components_list),
-        runtimes=tuple(plan_for(r, repos) for r in runtimes),
+        runtimes=runtimes,
         reserved_namespaces=desired.reserved_namespaces_for(
             product_name,
             cluster.reserved_namespaces_allowed_products,

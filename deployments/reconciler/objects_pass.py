@@ -10,6 +10,7 @@ an object of the same name owned by someone else is a conflict on the runtime th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,7 +152,7 @@ def _still_admitted(state: ClusterState) -> list[ProductOnCluster]:
             r for r in entry.placement.runtimes if state.outcome(entry.product.pk, r.name).admitted
         )
         if runtimes:
-            placement = type(entry.placement)(**{**entry.placement.__dict__, "runtimes": runtimes})
+            placement = dataclasses.replace(entry.placement, runtimes=runtimes)
             result.append(ProductOnCluster(entry.product, placement))
     return result
 

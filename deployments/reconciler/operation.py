@@ -111,7 +111,6 @@ def _admitted(report: PassReport) -> dict[str, Any]:
                 {
                     "name": entry.product.name,
                     "id": entry.placement.product_id,
-                    "argocd_namespace": entry.placement.argocd_namespace,
                     "accounts": accounts,
                 }
             )

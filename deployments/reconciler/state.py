@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from clusters.models import Cluster
 from deployments import desired
-from deployments.deployer.planning import plan_for
+from deployments.deployer.planning import placement_for, plan_for
 from deployments.desired import ProductPlacement, RuntimePlan
 from deployments.models import PassResult
 from products.models import (
@@ -69,23 +69,8 @@ class ClusterState:
 def _placement(
     product: Product, cluster: Cluster, plans: tuple[RuntimePlan, ...]
 ) -> ProductPlacement:
-    return ProductPlacement(
-        product_name=product.name,
-        product_id=product.resource_name,
-        argocd_namespace=desired.argocd_namespace(cluster.components_list),
-        runtimes=plans,
-        reserved_namespaces=desired.reserved_namespaces_for(
-            product.name,
-            cluster.reserved_namespaces_allowed_products,
-            product.resource_name,
-            cluster.components_list,
-        ),
-        cluster_resources=desired.cluster_resources_for(
-            product.name, cluster.product_allowed_cluster_resources
-        ),
-        cluster_reserved=desired.component_namespaces(
-            cluster.components_list, cluster.reserved_namespaces_allowed_products
-        ),
+    return placement_for(
+        cluster, product_id=product.resource_name, product_name=product.name, runtimes=plans
     )
 
 
@@ -146,10 +131,8 @@ def cluster_state(
         own = [r for r in runtimes if r.product_id == product_pk]
         if not own:
             continue
-        plans = {
-            r.name: plan_for(r, {k[1]: v for k, v in repos.items() if k[0] == product_pk})
-            for r in own
-        }
+        own_repos = {name: repo for (pk, name), repo in repos.items() if pk == product_pk}
+        plans = {r.name: plan_for(r, own_repos) for r in own}
         placement = _placement(product, cluster, tuple(plans.values()))
         admitted: list[RuntimePlan] = []
         for runtime in own:
