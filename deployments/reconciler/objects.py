@@ -3,8 +3,6 @@ the comparison that decides whether an observed object needs a write (pure funct
 
 from __future__ import annotations
 
-import base64
-import copy
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -13,6 +11,7 @@ from typing import Any
 
 from deployments import desired
 from deployments.desired import ProductPlacement, RuntimePlan
+from nautes_portal.integrations.kube.objects import stored_form
 
 Obj = dict[str, Any]
 
@@ -67,18 +66,6 @@ def with_hash(body: Obj) -> Obj:
     return body
 
 
-def _as_stored(body: Obj) -> Obj:
-    """A desired body as the API server stores it (a Secret's stringData is base64 data)."""
-    if body.get("kind") != "Secret" or "stringData" not in body:
-        return body
-    stored = copy.deepcopy(body)
-    encoded = {
-        k: base64.b64encode(str(v).encode()).decode() for k, v in stored.pop("stringData").items()
-    }
-    stored["data"] = {**(stored.get("data") or {}), **encoded}
-    return stored
-
-
 def _contains(observed: Any, wanted: Any) -> bool:
     """Whether every field of `wanted` has the same value in `observed` (fields the server or
     a controller added are ignored; a field someone changed by hand is not)."""
@@ -106,7 +93,7 @@ def needs_write(observed: Obj | None, body: Obj) -> bool:
     wanted_hash = body["metadata"]["annotations"][desired.HASH_ANNOTATION]
     if annotations.get(desired.HASH_ANNOTATION) != wanted_hash:
         return True
-    wanted = {k: v for k, v in _as_stored(body).items() if k not in ("apiVersion", "kind")}
+    wanted = {k: v for k, v in stored_form(body).items() if k not in ("apiVersion", "kind")}
     return not _contains(observed, wanted)
 
 

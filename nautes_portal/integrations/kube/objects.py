@@ -70,14 +70,20 @@ def _desired(
     if owner_label is not None:
         meta["labels"] = {**(meta.get("labels") or {}), owner_label[0]: owner_label[1]}
     desired.pop("status", None)  # the portal never writes status
-    if secret and "stringData" in desired:
-        # The API server stores stringData as base64 data; comparing data keeps ensure idempotent.
-        encoded = {
-            k: base64.b64encode(str(v).encode()).decode()
-            for k, v in desired.pop("stringData").items()
-        }
-        desired["data"] = {**(desired.get("data") or {}), **encoded}
-    return desired
+    return stored_form(desired) if secret else desired
+
+
+def stored_form(body: Obj) -> Obj:
+    """`body` as the API server stores it: a Secret's `stringData` folded into base64 `data`
+    (comparing data keeps a write idempotent). `body` itself is left as it is."""
+    if "stringData" not in body:
+        return body
+    stored = copy.deepcopy(body)
+    encoded = {
+        k: base64.b64encode(str(v).encode()).decode() for k, v in stored.pop("stringData").items()
+    }
+    stored["data"] = {**(stored.get("data") or {}), **encoded}
+    return stored
 
 
 def _merged(current: Obj, desired: Obj) -> Obj:
