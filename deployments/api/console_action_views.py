@@ -50,7 +50,7 @@ class SyncResourceSerializer(serializers.Serializer):
     namespace = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class SyncRequestSerializer(serializers.Serializer):
+class RuntimeSyncSerializer(serializers.Serializer):
     """Argo CD's sync options; each defaults as `argocd app sync` does."""
 
     prune = serializers.BooleanField(
@@ -67,11 +67,11 @@ class SyncRequestSerializer(serializers.Serializer):
     )
 
 
-class RollbackRequestSerializer(serializers.Serializer):
+class RuntimeRollbackSerializer(serializers.Serializer):
     id = serializers.IntegerField(min_value=0, help_text="A history entry's id (see status).")
 
 
-class RestartRequestSerializer(serializers.Serializer):
+class WorkloadRestartSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="Deployment, StatefulSet or DaemonSet.")
     name = serializers.CharField()
 
@@ -110,14 +110,14 @@ class RuntimeSyncView(APIView):
         description="Without a body: the portal's 'Sync now' (prune on, as the Application's "
         "automated policy). With a body, each option defaults as in `argocd app sync` "
         "(prune off).",
-        request=SyncRequestSerializer,
+        request=RuntimeSyncSerializer,
         responses={202: OperationSerializer, **ERRORS},
     )
     def post(self, request: Request, product_name: str, name: str) -> Response:
         product = _operable(request, product_name, permissions.can_operate_runtime, "sync")
         options = None
         if request.data:
-            options = sync_options(**_body(request, SyncRequestSerializer))
+            options = sync_options(**_body(request, RuntimeSyncSerializer))
         operation = runtime_sync(
             product=product, runtime_name=name, actor=request.user, options=options
         )
@@ -149,12 +149,12 @@ class RuntimeRollbackView(APIView):
         description="A sync to the entry's revision, without prune. Refused (409) when the "
         "Application syncs automatically: Argo CD would move it back to Git's head; the "
         "reply names the way (revert the commit in Git, `metadata.history_url`).",
-        request=RollbackRequestSerializer,
+        request=RuntimeRollbackSerializer,
         responses={202: OperationSerializer, **ERRORS},
     )
     def post(self, request: Request, product_name: str, name: str) -> Response:
         product = _operable(request, product_name, permissions.can_rollback_runtime, "roll back")
-        body = _body(request, RollbackRequestSerializer)
+        body = _body(request, RuntimeRollbackSerializer)
         operation = runtime_rollback(
             product=product, runtime_name=name, actor=request.user, history_id=body["id"]
         )
@@ -167,12 +167,12 @@ class WorkloadRestartView(APIView):
         summary="Restart a Deployment, StatefulSet or DaemonSet of the runtime",
         description="As `kubectl rollout restart`. Only an object of the runtime's Argo CD "
         "Application in the runtime's own namespaces; anything else is 404.",
-        request=RestartRequestSerializer,
+        request=WorkloadRestartSerializer,
         responses={202: OperationSerializer, **ERRORS},
     )
     def post(self, request: Request, product_name: str, name: str) -> Response:
         product = _operable(request, product_name, permissions.can_operate_runtime, "restart")
-        body = _body(request, RestartRequestSerializer)
+        body = _body(request, WorkloadRestartSerializer)
         operation = workload_restart(
             product=product,
             runtime_name=name,
