@@ -5,7 +5,9 @@ clusters it is on (`deployments.reconciler`, #14); nothing here deploys or remov
 `runtime_reapply` asks for a pass of the runtime's cluster now, `cluster_reconcile_now` for a
 pass of a whole cluster; `runtime_sync_now` queues `runtime.sync` (`deployments.deployer`).
 Nothing here waits for a cluster, except `runtime_refresh_status`, which reads one Application
-with a short timeout, and an `inline` pass.
+with a short timeout, and an `inline` pass. The console's actions on a deployed runtime (sync
+with options, Argo CD's hard refresh, rollback, restart, delete a pod) are
+`deployments.console_actions` (#15).
 """
 
 from __future__ import annotations
