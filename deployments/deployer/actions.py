@@ -77,6 +77,15 @@ def hard_refresh_application(operation: Operation) -> str:
 
 
 # ---- Rollback -------------------------------------------------------------------------------
+def _without_credentials(url: str) -> str:
+    """The repository URL without any user:password part (an Application edited by hand may
+    carry one); `git@host:path` keeps its user, which is no secret."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    return f"{scheme}://{rest.split('@', 1)[1]}"
+
+
 def rollback_refusal(app: Obj, scope: RuntimeScope, history_id: int) -> Obj:
     """The history entry to roll back to, or the refusal (Argo CD's rules, and the way out)."""
     if automated(app):
@@ -92,7 +101,7 @@ def rollback_refusal(app: Obj, scope: RuntimeScope, history_id: int) -> Obj:
             reason="ROLLBACK_UNDER_AUTOMATED_SYNC",
             metadata={
                 "history_url": history,
-                "manifest_repository": str(source.get("repoURL") or ""),
+                "manifest_repository": _without_credentials(str(source.get("repoURL") or "")),
                 "manifest_path": str(source.get("path") or ""),
             },
         )

@@ -420,3 +420,18 @@ def test_a_pod_name_is_checked_before_the_cluster_is_asked(world: ConsoleWorld) 
 def test_an_unknown_runtime_is_not_found(world: ConsoleWorld) -> None:
     with pytest.raises(NotFound, match="deployment runtime nope is not found"):
         runtime_hard_refresh(product=world.product, runtime_name="nope", actor=user("alice"))
+
+
+def test_the_rollback_refusal_never_shows_credentials_of_the_repository_url(
+    world: ConsoleWorld,
+) -> None:
+    world.server.update_stored(
+        "argoproj.io", "applications", "argocd", "dr-dev",
+        {"spec": {"source": {"repoURL": "https://deploy:s3cr3t-t0ken@git.example.com/a/b.git"}}},
+    )  # fmt: skip
+    with pytest.raises(Conflict) as refused:
+        runtime_rollback(
+            product=world.product, runtime_name="dr-dev", actor=user("mona"), history_id=1
+        )
+    assert refused.value.metadata["manifest_repository"] == "https://git.example.com/a/b.git"
+    assert "s3cr3t" not in str(refused.value.as_body())
