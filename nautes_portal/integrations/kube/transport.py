@@ -46,11 +46,13 @@ class RestTransport:
         query: dict[str, str] | None = None,
         body: Obj | None = None,
         accept: tuple[int, ...] = (),
+        content_type: str = "application/json",
     ) -> tuple[int, Obj]:
-        """Send one request; return (status, JSON body) for 2xx and `accept`ed statuses."""
+        """Send one request; return (status, JSON body) for 2xx and `accept`ed statuses.
+        `content_type` names the body's media type (a merge patch sends its own)."""
         headers = {"Accept": "application/json"}
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         try:
             request = self._api.param_serialize(
                 method=method,
