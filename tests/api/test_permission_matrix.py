@@ -68,6 +68,7 @@ NAMES = {
     "coderepobindings": "binding-api",
     "deploymentruntimes": "dr-dev",
     "projectpipelineruntimes": "ppr-dev",
+    "pod": "api-server-0",  # a runtime's pod (#15): its cluster is unreachable here (503)
 }
 BODIES = {
     "clusters": {**DEPLOYMENT_WORKER, "kubeconfig": kubeconfig()},
