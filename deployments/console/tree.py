@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from deployments.console.health import MISSING, UNKNOWN, Health, resource_health
+from deployments.console.health import MISSING, Health, resource_health
 from deployments.console.kinds import LISTED, api_group, kind_order, listed, node_id
 from deployments.console.pods import PodInfo, pod_info
 from deployments.console.scope import Console
@@ -233,7 +233,7 @@ def _live_node(
     group, _, version = str(obj.get("apiVersion") or "").rpartition("/")
     kind = str(obj.get("kind") or "")
     namespace, name = _meta(obj, "namespace"), _meta(obj, "name")
-    health = health or resource_health(obj) or Health(UNKNOWN if kind == "Pod" else "")
+    health = health or resource_health(obj) or Health("")
     created = _time(_meta(obj, "creationTimestamp"))
     return TreeNode(
         id=node_id(group, kind, namespace, name),
