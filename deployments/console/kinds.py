@@ -48,12 +48,6 @@ def known_kind(group: str, kind: str) -> Kind | None:
     return _KNOWN.get((group, kind))
 
 
-def listed(group: str, kind: str) -> bool:
-    """Whether the console lists this kind (so an absent object is really absent)."""
-    found = _KNOWN.get((group, kind))
-    return found is not None and found in LISTED
-
-
 def kind_order(kind: str) -> int:
     """Where a kind comes in the tree: workloads first, then the rest, then other kinds."""
     return _ORDER.get(kind, len(_ORDER))

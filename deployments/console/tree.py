@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployments.console.health import MISSING, Health, resource_health
-from deployments.console.kinds import LISTED, api_group, kind_order, listed, node_id
+from deployments.console.kinds import LISTED, api_group, kind_order, node_id
 from deployments.console.pods import PodInfo, pod_info
 from deployments.console.scope import Console
 from nautes_portal.integrations.kube import ClusterError, ClusterForbidden
@@ -102,6 +102,8 @@ class _Live:
     objects: list[Obj] = field(default_factory=list)
     by_key: dict[tuple[str, str, str, str], Obj] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # (group, kind, namespace) listed: there, an object not found is really absent.
+    listed: set[tuple[str, str, str]] = field(default_factory=set)
 
     def add(self, obj: Obj) -> None:
         self.objects.append(obj)
@@ -124,7 +126,7 @@ def resource_tree(console: Console) -> ResourceTree:
             children.setdefault(owner, []).append(obj)
     roots: list[TreeNode] = []
     for resource in console.managed():
-        root = _managed_node(resource, live, namespaces, read_at)
+        root = _managed_node(resource, live, read_at)
         if root.id not in nodes:
             nodes[root.id] = root
             roots.append(root)
@@ -166,6 +168,7 @@ def _list_live(console: Console, namespaces: tuple[str, ...]) -> _Live:
                     f"{kind.plural}.{kind.group or 'core'}/{kind.version}"
                 )
                 continue
+            live.listed.add((kind.group, kind.kind, namespace))
             for item in items:
                 live.add(item)
     return live
@@ -194,9 +197,7 @@ def _subtree(
         yield from _subtree(node, nodes, children, live, read_at)
 
 
-def _managed_node(
-    resource: Obj, live: _Live, namespaces: tuple[str, ...], read_at: dt.datetime
-) -> TreeNode:
+def _managed_node(resource: Obj, live: _Live, read_at: dt.datetime) -> TreeNode:
     group, kind = str(resource.get("group") or ""), str(resource.get("kind") or "")
     namespace, name = str(resource.get("namespace") or ""), str(resource.get("name") or "")
     obj = live.by_key.get((group, kind, namespace, name))
@@ -204,7 +205,7 @@ def _managed_node(
     health = Health(str(reported.get("status") or ""), str(reported.get("message") or ""))
     if obj is not None:
         health = resource_health(obj) or health
-    elif namespace in namespaces and listed(group, kind):
+    elif (group, kind, namespace) in live.listed:
         health = Health(MISSING, "the object does not exist in the cluster")
     node = _live_node(obj, None, read_at, health=health) if obj is not None else None
     return TreeNode(

@@ -204,6 +204,23 @@ def test_the_tree_uses_a_fixed_number_of_cluster_calls(world: World) -> None:
     assert len(calls[200]) == 2 + 11  # the Application, the namespaces, 11 kinds x 1 namespace
 
 
+def test_a_kind_the_portal_may_not_list_is_a_warning_not_a_failure(world: World) -> None:
+    world.server.deny("list", "configmaps", namespace=NS)
+    world.server.fail_next("GET", r"/ingresses$", 404, message="the server could not find it")
+    reply = world.get("/resources")
+    assert reply.status_code == 200
+    ingresses, config_maps = reply.json()["warnings"]  # in the order the kinds are listed
+    assert ingresses == (
+        f"Ingress objects in {NS} not shown: the cluster does not serve "
+        "ingresses.networking.k8s.io/v1"
+    )
+    assert config_maps.startswith(f"ConfigMap objects in {NS} not shown: ")
+    assert "does not allow the portal to list configmaps" in config_maps
+    # Argo CD still reports the ConfigMap it manages; it is not called Missing.
+    config = nodes(reply)[("ConfigMap", "api-server-config")]
+    assert config["managed"] and not config["live"] and config["health"] == ""
+
+
 def test_only_namespaces_labelled_for_the_product_are_read(world: World) -> None:
     """A runtime naming a namespace that exists without its product's label (someone else's)
     reads nothing there, whatever runs in it."""
@@ -284,6 +301,14 @@ def test_events_of_a_namespace_outside_the_runtime_are_404(world: World) -> None
     assert reply.status_code == 404 and reply.json()["reason"] == "NAMESPACE_NOT_FOUND"
 
 
+def test_events_are_capped_to_the_newest(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deployments.console import events
+
+    monkeypatch.setattr(events, "MAX_EVENTS", 3)
+    body = world.get("/events").json()
+    assert len(body["items"]) == 3 and body["total"] > 3 and body["truncated"]
+
+
 # ---- Logs --------------------------------------------------------------------------
 def log_lines(count: int, prefix: str = "line") -> str:
     return "".join(f"{prefix} {i}\n" for i in range(count))
@@ -339,6 +364,19 @@ def test_the_previous_run_and_the_container_choice(world: World) -> None:
     before = world.get(f"/pods/{pod_name}/logs", container="app", previous="true")
     assert before.json()["text"] == "panic: boom\n" and before.json()["previous"]
     assert world.get(f"/pods/{pod_name}/logs", previous="maybe").status_code == 400
+
+
+def test_a_flood_of_output_is_cut_at_the_size_limit(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deployments.console import logs
+
+    monkeypatch.setattr(logs, "MAX_LOG_BYTES", 10)
+    pod_name = pod_of(world.server, "api-server")
+    world.server.set_pod_log(NS, pod_name, "app", log_lines(50))
+    body = world.get(f"/pods/{pod_name}/logs").json()
+    assert body["truncated"] and body["text"] == "line 0\nlin"
+    assert world.server.requests[-1].query["limitBytes"] == ["10"]
 
 
 def test_download_is_a_text_attachment(world: World) -> None:
