@@ -325,34 +325,46 @@ class Probes:
     openbao_pid: int
 
 
-def run_pass(
+@dataclass
+class ShareFigures:
+    """What one process measured of its share of the clusters."""
+
+    timings: list[float] = field(default_factory=list)
+    steps: collections.Counter[str] = field(default_factory=collections.Counter)
+    failures: list[str] = field(default_factory=list)
+    queries: int = 0
+    reported: int = 0  # writes the passes counted themselves (objects scope)
+    cpu: float = 0.0
+    vault: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def add(self, other: ShareFigures) -> None:
+        self.timings += other.timings
+        self.steps.update(other.steps)
+        self.failures += other.failures
+        self.queries += other.queries
+        self.reported += other.reported
+        self.cpu += other.cpu
+        self.vault.update(other.vault)
+
+
+def run_share(
     args: argparse.Namespace,
-    label: str,
-    probes: Probes,
+    names: list[str],
+    vault: VaultRequests,
     profile: cProfile.Profile | None = None,
-) -> PassFigures:
-    """Every cluster once, `args.workers` at a time; what went out, measured."""
+) -> ShareFigures:
+    """Reconcile `names`, `args.workers` at a time in threads of this process."""
     from django.db import connection, connections
 
-    from clusters.models import Cluster
-    from deployments.models import ClusterReconcile
-
-    names = list(Cluster.objects.filter(name__startswith="rc-").order_by("name").values_list(
-        "name", flat=True
-    ))  # fmt: skip
     todo: queue.Queue[str] = queue.Queue()
     for name in names:
         todo.put(name)
     lock = threading.Lock()
-    timings: list[float] = []
-    failures: list[str] = []
-    queries = 0
-    reported = 0
-    steps: collections.Counter[str] = collections.Counter()
+    figures = ShareFigures()
     one_pass = _operation_pass if args.scope == "operation" else _objects_pass
+    profiles: list[cProfile.Profile] = []
 
     def worker() -> None:
-        nonlocal queries, reported
         mine = 0
 
         def count(execute: Callable[..., Any], *a: Any) -> Any:
@@ -379,34 +391,82 @@ def run_pass(
                     except Exception as exc:  # a bench reports, it does not stop at one
                         writes, error = 0, f"{name}: {type(exc).__name__}: {exc}"
                     with lock:
-                        timings.append(time.perf_counter() - started)
-                        steps.update(taken)
-                        reported += writes
+                        figures.timings.append(time.perf_counter() - started)
+                        figures.steps.update(taken)
+                        figures.reported += writes
                         if error:
-                            failures.append(error)
+                            figures.failures.append(error)
         finally:
             if profile is not None:
                 thread_profile.disable()
                 with lock:
                     profiles.append(thread_profile)
             with lock:
-                queries += mine
+                figures.queries += mine
             connections.close_all()  # this thread's connection
 
-    profiles: list[cProfile.Profile] = []
     threads = [
         threading.Thread(target=worker, name=f"bench-worker-{n}")
         for n in range(min(args.workers, len(names)))
     ]
-    probes.vault.take()
-    cpu_started, vault_cpu_started = time.process_time(), cpu_of(probes.openbao_pid)
-    started = time.perf_counter()
+    vault.take()
+    cpu_started = time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    figures.cpu = time.process_time() - cpu_started
+    figures.vault = vault.take()
+    if profile is not None and profiles:
+        stats = pstats.Stats(profiles[0])
+        for extra in profiles[1:]:
+            stats.add(extra)
+        stats.dump_stats(args.profile)
+    return figures
+
+
+def _share_in_child(
+    args: argparse.Namespace, names: list[str], vault: VaultRequests, pipe: Connection
+) -> None:
+    pipe.send(run_share(args, names, vault))
+    pipe.close()
+
+
+def run_pass(
+    args: argparse.Namespace,
+    label: str,
+    probes: Probes,
+    profile: cProfile.Profile | None = None,
+) -> PassFigures:
+    """Every cluster once: `args.processes` processes (as django-q2's workers are), each with
+    `args.workers` threads; what went out, measured."""
+    from django.db import connections
+
+    from clusters.models import Cluster
+    from deployments.models import ClusterReconcile
+
+    names = list(Cluster.objects.filter(name__startswith="rc-").order_by("name").values_list(
+        "name", flat=True
+    ))  # fmt: skip
+    vault_cpu_started = cpu_of(probes.openbao_pid)
+    started = time.perf_counter()
+    figures = ShareFigures()
+    if args.processes == 1:
+        figures = run_share(args, names, probes.vault, profile)
+    else:
+        connections.close_all()  # a forked child must open its own connection
+        fork = multiprocessing.get_context("fork")
+        children = []
+        for n in range(args.processes):
+            ours, theirs = fork.Pipe()
+            share = names[n :: args.processes]
+            child = fork.Process(target=_share_in_child, args=(args, share, probes.vault, theirs))
+            child.start()
+            children.append((child, ours))
+        for child, ours in children:
+            figures.add(ours.recv())
+            child.join()
     took = time.perf_counter() - started
-    cpu = time.process_time() - cpu_started
     vault_cpu = cpu_of(probes.openbao_pid) - vault_cpu_started
     probes.pipe.send(("requests", None))
     fakes_cpu, *per_server = probes.pipe.recv()
@@ -415,11 +475,7 @@ def run_pass(
     for c, (counts, writes) in enumerate(per_server):
         kube.update(counts)
         kube_writes[cluster_name(c)] = writes
-    if profile is not None and profiles:
-        stats = pstats.Stats(profiles[0])
-        for extra in profiles[1:]:
-            stats.add(extra)
-        stats.dump_stats(args.profile)
+    reported = figures.reported
     if args.scope == "operation":
         reported = sum(ClusterReconcile.objects.filter(cluster__in=names).values_list(
             "writes", flat=True
@@ -427,15 +483,15 @@ def run_pass(
     return PassFigures(
         label=label,
         seconds=took,
-        per_cluster=timings,
+        per_cluster=figures.timings,
         kube=kube,
         kube_writes=kube_writes,
-        vault=probes.vault.take(),
-        sql=queries,
+        vault=figures.vault,
+        sql=figures.queries,
         reported_writes=reported,
-        cpu={"portal": cpu, "OpenBao": vault_cpu, "fakes (total)": fakes_cpu},
-        steps=dict(steps),
-        failures=failures,
+        cpu={"portal": figures.cpu, "OpenBao": vault_cpu, "fakes (total)": fakes_cpu},
+        steps=dict(figures.steps),
+        failures=figures.failures,
     )
 
 
@@ -577,7 +633,15 @@ def main() -> None:
     parser.add_argument("--runtimes", type=int, default=200, help="runtimes per cluster")
     parser.add_argument("--products-per-cluster", type=int, default=10)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per API request")
-    parser.add_argument("--workers", type=int, default=8, help="clusters reconciled at a time")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="worker processes (NAUTES_WORKERS: django-q2's workers are processes, default 2)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=4, help="clusters reconciled at a time in each process"
+    )
     parser.add_argument("--change", type=float, default=0.1, help="share changed for pass 3")
     parser.add_argument("--target", type=float, default=10.0, help="seconds for pass 2")
     parser.add_argument(
@@ -598,10 +662,13 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 < args.change <= 1 or args.runtimes < args.products_per_cluster:
         parser.error("--change must be in (0, 1] and --runtimes ≥ --products-per-cluster")
+    if args.profile and args.processes != 1:
+        parser.error("--profile needs --processes 1 (cProfile sees one process)")
 
     print(
         f"{args.clusters} clusters × {args.runtimes} runtimes ({args.products_per_cluster} "
-        f"products each), {args.latency * 1000:g} ms per request, {args.workers} workers, "
+        f"products each), {args.latency * 1000:g} ms per request, {args.processes} processes × "
+        f"{args.workers} threads, "
         f"{'HTTPS' if args.tls else 'HTTP'}; starting the fake clusters and OpenBao ...",
         flush=True,
     )

@@ -12,8 +12,8 @@ class DeploymentsConfig(AppConfig):
 
         from clusters.signals import cluster_saved
 
-        # Importing them registers `cluster.reconcile` and the former per-runtime kinds
-        # (`runtime.deploy`, `runtime.remove`, `runtime.sync`) with the core's operations engine.
+        # Importing them registers `cluster.reconcile` and the `runtime.*` kinds (sync, the
+        # console's actions, the former deploy/remove) with the core's operations engine.
         from deployments import deployer, reconciler  # noqa: F401
         from deployments.reconciler.triggers import (
             RECONCILE_SCHEDULE_NAME,

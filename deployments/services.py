@@ -5,7 +5,9 @@ clusters it is on (`deployments.reconciler`, #14); nothing here deploys or remov
 `runtime_reapply` asks for a pass of the runtime's cluster now, `cluster_reconcile_now` for a
 pass of a whole cluster; `runtime_sync_now` queues `runtime.sync` (`deployments.deployer`).
 Nothing here waits for a cluster, except `runtime_refresh_status`, which reads one Application
-with a short timeout, and an `inline` pass.
+with a short timeout, and an `inline` pass. The console's actions on a deployed runtime (sync
+with options, Argo CD's hard refresh, rollback, restart, delete a pod) are
+`deployments.console_actions` (#15).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ KIND = "DeploymentRuntime"
 AUDIT_SYNC = AUDIT_REAPPLY = AUDIT_REFRESH = "sync"
 
 
-def _start(
+def runtime_operation_start(
     kind: str, *, product: Product, target: str, params: dict[str, Any], actor: Actor, inline: bool
 ) -> Operation:
+    """Record an operation of `kind` on a runtime; run it now (`inline`) or queue it."""
     operation = operation_create(
         kind=kind, target=target, params=params, actor=actor, product=product
     )
@@ -42,7 +45,8 @@ def _start(
     return operation
 
 
-def _params(product: Product, runtime_name: str, cluster_name: str) -> dict[str, Any]:
+def runtime_params(product: Product, runtime_name: str, cluster_name: str) -> dict[str, Any]:
+    """What every `runtime.*` operation's step reads (`deployments.deployer.context`)."""
     return {
         "product": product.name,
         "product_pk": product.pk,
@@ -52,7 +56,8 @@ def _params(product: Product, runtime_name: str, cluster_name: str) -> dict[str,
     }
 
 
-def _runtime(product: Product, runtime_name: str) -> DeploymentRuntime:
+def runtime_or_404(product: Product, runtime_name: str) -> DeploymentRuntime:
+    """The product's runtime of that name, or NotFound (404)."""
     runtime = DeploymentRuntime.objects.filter(product=product, name=runtime_name).first()
     if runtime is None:
         raise NotFound(
@@ -66,17 +71,17 @@ def runtime_sync_now(
     *, product: Product, runtime_name: str, actor: Actor, inline: bool = False
 ) -> Operation:
     """Queue `runtime.sync`: set `operation.sync` on the runtime's Application (audited)."""
-    runtime = _runtime(product, runtime_name)
+    runtime = runtime_or_404(product, runtime_name)
     cluster_name = cluster_of_or_conflict(product, runtime).name
     params = {
-        **_params(product, runtime_name, cluster_name),
+        **runtime_params(product, runtime_name, cluster_name),
         "username": user.get_username() if (user := signed_in(actor)) else "",
     }
     audit_record(
         actor=actor, action=AUDIT_SYNC, kind=KIND, name=runtime_name, product=product,
         message=f"sync now requested on cluster {cluster_name}",
     )  # fmt: skip
-    return _start(
+    return runtime_operation_start(
         RUNTIME_SYNC,
         product=product,
         target=f"{product.name}/{runtime_name}",
@@ -91,7 +96,7 @@ def runtime_reapply(
 ) -> Operation:
     """Apply the runtime's objects again (audited): a reconcile pass of its cluster, the same
     as after a change of the index."""
-    runtime = _runtime(product, runtime_name)
+    runtime = runtime_or_404(product, runtime_name)
     cluster = cluster_of_or_conflict(product, runtime)
     operation = reconcile_start(
         cluster_name=cluster.name,
@@ -112,7 +117,7 @@ def runtime_refresh_status(
 ) -> RuntimeStatus:
     """Read the runtime's Application now and store its status (an unreachable cluster is
     recorded on the row, not raised)."""
-    runtime = _runtime(product, runtime_name)
+    runtime = runtime_or_404(product, runtime_name)
     cluster = cluster_of_or_conflict(product, runtime)
     status = status_refresh_runtime(product, runtime_name, cluster)
     if actor is not None:

@@ -86,6 +86,17 @@ def can_change_resources(user: Any, product: Any) -> bool:
     return _level(user, product) >= AccessLevel.DEVELOPER
 
 
+def can_operate_runtime(user: Any, product: Any) -> bool:
+    """The console's actions on a product's deployed runtimes (#15): sync (with options), hard
+    refresh, restart a workload, delete a pod: Developer+, who may change the runtimes too."""
+    return _level(user, product) >= AccessLevel.DEVELOPER
+
+
+def can_rollback_runtime(user: Any, product: Any) -> bool:
+    """Rolling a runtime back to an earlier deployment, away from what Git says: Maintainer+."""
+    return _level(user, product) >= AccessLevel.MAINTAINER
+
+
 def can_manage_repositories(user: Any, product: Any) -> bool:
     """Code repositories and bindings: Maintainer+."""
     return _level(user, product) >= AccessLevel.MAINTAINER
@@ -180,6 +191,7 @@ def can_retry_operation(user: Any, operation: Any) -> bool:
       otherwise (a creation that failed before the product existed) its creator, while they
       may still create products;
     * code repositories and the product's authorization: Maintainer+ of the product;
+    * a runtime's rollback: Maintainer+ of the product (`can_rollback_runtime`);
     * anything else of a product (runtimes): Developer+ of the product;
     * an operation whose product was deleted: tenant administrators only (no one holds a
       right on a product that is gone; a product of the same name now is another product).
@@ -190,6 +202,7 @@ def can_retry_operation(user: Any, operation: Any) -> bool:
         CODEREPO_PROVISION,
         PRODUCT_AUTHORIZATION,
         PRODUCT_SAVE,
+        RUNTIME_ROLLBACK,
     )
 
     Product = apps.get_model("products", "Product")
@@ -210,4 +223,6 @@ def can_retry_operation(user: Any, operation: Any) -> bool:
     # Started by code-repository and binding saves and deletes (Maintainer+).
     if operation.kind in (CODEREPO_PROVISION, CODEREPO_DEPROVISION, PRODUCT_AUTHORIZATION):
         return can_manage_repositories(user, operation.product)
+    if operation.kind == RUNTIME_ROLLBACK:
+        return can_rollback_runtime(user, operation.product)
     return can_change_resources(user, operation.product)

@@ -2,10 +2,10 @@
 
 * `GET  /api/v1/products/{p}/status`: every runtime of the product with its status.
 * `GET  /api/v1/products/{p}/deploymentruntimes/{name}/status`: one runtime, in full.
-* `POST /api/v1/products/{p}/deploymentruntimes/{name}/sync`: ask Argo CD to sync now (202).
 * `POST /api/v1/products/{p}/deploymentruntimes/{name}/reapply`: apply its objects again (202).
 
-Readers (Reporter+) see statuses; Developer+ may sync and re-apply; non-members get 404.
+Readers (Reporter+) see statuses; Developer+ may re-apply; non-members get 404. Sync and the
+console's other actions are `console_action_views` (#15).
 Statuses come from the status table (the collector's last reading), never from a cluster.
 """
 
@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from deployments.api.views import OperationSerializer
 from deployments.selectors import RuntimeView, runtime_statuses, runtime_view
-from deployments.services import runtime_reapply, runtime_sync_now
+from deployments.services import runtime_reapply
 from deployments.status import explain
 from deployments.status.applied import applied_state
 from nautes_portal import permissions
@@ -190,19 +190,6 @@ class RuntimeStatusView(APIView):
         product = visible_product(request, product_name)
         runtime = _runtime(product, name)
         return Response(status_reply(product, runtime_view(product, runtime), detail=True))
-
-
-class RuntimeSyncView(APIView):
-    @extend_schema(
-        operation_id="Status_SyncRuntime",
-        summary="Ask Argo CD to sync the runtime's Application now",
-        request=None,
-        responses={202: OperationSerializer, **ERRORS},
-    )
-    def post(self, request: Request, product_name: str, name: str) -> Response:
-        product = _changeable(request, product_name, name)
-        operation = runtime_sync_now(product=product, runtime_name=name, actor=request.user)
-        return Response(OperationSerializer(operation).data, status=202)
 
 
 class RuntimeReapplyView(APIView):

@@ -1,16 +1,14 @@
-"""What a `runtime.sync` step works on: the operation's context, the cluster client, and
-writing one owned object."""
+"""What a `runtime.*` step works on: the operation's context and the cluster client."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from clusters.health import client_for
 from clusters.models import Cluster
 from deployments.deployer.planning import DeployError, cluster_of, placement_for
 from deployments.desired import ProductPlacement
-from nautes_portal.integrations.kube import ClusterConflict, KubeClient
+from nautes_portal.integrations.kube import KubeClient
 from nautes_portal.operations.models import Operation
 from products.models import DeploymentRuntime, Product
 
@@ -62,35 +60,3 @@ def _context(operation: Operation) -> Context:
 
 def _client(context: Context) -> KubeClient:
     return client_for(context.cluster)
-
-
-def _ensure(client: KubeClient, context: Context, body: dict[str, Any]) -> None:
-    """Create or update one object with the owner label; a clear error for a foreign object."""
-    api_version = body["apiVersion"]
-    group, _, version = api_version.rpartition("/")
-    plural = _PLURALS[body["kind"]]
-    namespace = body["metadata"].get("namespace")
-    try:
-        if body["kind"] == "Namespace":
-            client.ensure_namespace(
-                body["metadata"]["name"], body["metadata"]["labels"], owner_label=context.owner
-            )
-        else:
-            client.ensure_object(group, version, plural, namespace, body, owner_label=context.owner)
-    except ClusterConflict as exc:
-        if exc.reason != "RESOURCE_NOT_OWNED":
-            raise
-        # The adapter's message names the object and its owner; say what the portal did not do.
-        raise ClusterConflict(
-            f"{exc.message} The portal did not change it.", retryable=False
-        ) from None
-
-
-_PLURALS = {
-    "Namespace": "namespaces",
-    "ServiceAccount": "serviceaccounts",
-    "Secret": "secrets",
-    "RoleBinding": "rolebindings",
-    "AppProject": "appprojects",
-    "Application": "applications",
-}

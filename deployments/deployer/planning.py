@@ -14,6 +14,10 @@ from products.models import CodeRepo, DeploymentRuntime, Environment, Product
 RUNTIME_DEPLOY = "runtime.deploy"
 RUNTIME_REMOVE = "runtime.remove"
 RUNTIME_SYNC = "runtime.sync"
+# The console's actions on a runtime (#15); `runtime.rollback` is the core's (its own right).
+RUNTIME_HARD_REFRESH = "runtime.hard-refresh"
+RUNTIME_RESTART = "runtime.restart"
+RUNTIME_POD_DELETE = "runtime.pod-delete"
 SYSTEM = "Kubernetes"
 
 

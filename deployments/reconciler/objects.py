@@ -4,10 +4,11 @@ the comparison that decides whether an observed object needs a write (pure funct
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from deployments import desired
 from deployments.desired import ProductPlacement, RuntimePlan
@@ -55,8 +56,10 @@ def key_of(obj: Mapping[str, Any]) -> Key:
 
 def body_hash(body: Mapping[str, Any]) -> str:
     """A stable hash of a desired body (a Secret's key is in it: a hash, never the key)."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    # orjson: 1,000 bodies a cluster per pass. Its bytes are those of the standard library's
+    # `json.dumps(body, sort_keys=True, separators=(",", ":"))` for ASCII text, which every
+    # body is (names are DNS labels, keys base64): applied hashes stay valid (a test holds it).
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
 def with_hash(body: Obj) -> Obj:

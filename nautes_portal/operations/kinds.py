@@ -3,7 +3,8 @@
 Each app registers the steps of its own kinds. The permission policy decides who may retry an
 operation by its kind (a cluster check or a cluster's reconcile pass belongs to no product and
 needs the right to manage clusters; a product save, repository operations and the product's
-authorization need Maintainer+; anything else of a product Developer+), so the names it tests
+authorization need Maintainer+, as does a runtime's rollback; anything else of a product
+Developer+), so the names it tests
 are defined here, in the core, and the apps register their steps under them.
 """
 
@@ -18,3 +19,6 @@ PRODUCT_SAVE = "product.save"  # products.provisioning
 CODEREPO_PROVISION = "coderepo.provision"  # products.repo_provisioning
 CODEREPO_DEPROVISION = "coderepo.deprovision"  # products.repo_provisioning
 PRODUCT_AUTHORIZATION = "product.authorization"  # products.repo_provisioning
+# Rolling a runtime back to an earlier deployment: Maintainer+ (#15; the other console actions
+# of a runtime, `runtime.*` in deployments.deployer, need Developer+).
+RUNTIME_ROLLBACK = "runtime.rollback"  # deployments.deployer.actions

@@ -54,6 +54,13 @@ POLICY: list[tuple[str, str, Any]] = [
     ("delete", r"^/api/v1/products/[^/]+$", 50),
     ("get", r"^/api/v1/products/[^/]+/.*$", 20),
     ("post", r"^/api/v1/products/[^/]+/(coderepos|coderepobindings)/[^/]+$", 40),
+    # The console's actions on a runtime (#15): a rollback is Maintainer+, before the
+    # Developer+ rows that would match it; sync, hard refresh, restart and pod deletion are
+    # Developer+ (named here, not left to the catch-all rows).
+    ("post", r"^/api/v1/products/[^/]+/deploymentruntimes/[^/]+/rollback$", 40),
+    ("post", r"^/api/v1/products/[^/]+/deploymentruntimes/[^/]+/(sync|refresh)$", 30),
+    ("post", r"^/api/v1/products/[^/]+/deploymentruntimes/[^/]+/resources/restart$", 30),
+    ("delete", r"^/api/v1/products/[^/]+/deploymentruntimes/[^/]+/pods/[^/]+$", 30),
     ("delete", r"^/api/v1/products/[^/]+/(coderepos|coderepobindings)/[^/]+$", 40),
     ("post", r"^/api/v1/products/[^/]+/.*$", 30),
     ("delete", r"^/api/v1/products/[^/]+/.*$", 30),
@@ -68,7 +75,7 @@ NAMES = {
     "coderepobindings": "binding-api",
     "deploymentruntimes": "dr-dev",
     "projectpipelineruntimes": "ppr-dev",
-    "pod": "api-server-0",  # a runtime's pod (#15): its cluster is unreachable here (503)
+    "pods": "api-server-7d9f8-x2x4q",
 }
 BODIES = {
     "clusters": {**DEPLOYMENT_WORKER, "kubeconfig": kubeconfig()},
@@ -82,6 +89,11 @@ BODIES = {
         "destination": {"environment": "env-dev", "namespaces": ["dr-dev"]},
     },
     "products": {"git": {"gitlab": {"visibility": "private"}}},
+    # The console's actions (#15): the cluster of this world is unreachable, so an allowed
+    # persona gets 503 after the permission check, never a denial.
+    "sync": {"prune": True},
+    "rollback": {"id": 1},
+    "restart": {"kind": "Deployment", "name": "api-server"},
     "projectpipelineruntimes": {
         "project": "api-server",
         "pipeline_source": "api-server",

@@ -4,6 +4,8 @@ nothing it does not own is touched, an unchanged cluster costs no write, members
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -184,6 +186,10 @@ def test_the_hash_annotation_is_the_desired_bodys(cluster_dev: FakeKubeServer) -
         "labels": {OWNER: "product-12", MANAGED: "nautes-portal"},
     }
     assert annotations["portal.nautes.io/applied-hash"] == body_hash(body)
+    # The hash of objects applied before body_hash moved to orjson: unchanged, so an upgrade
+    # rewrites nothing.
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    assert body_hash(body) == hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 # ---- Removal and moves -----------------------------------------------------------------

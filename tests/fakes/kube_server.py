@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import orjson
 import yaml
 
 JsonDict = dict[str, Any]
@@ -1174,8 +1175,11 @@ class FakeKubeServer:
         fields = parse_field_selector(_first(query, "fieldSelector") or "", rtype.field_labels)
         items = [
             obj
-            for key, obj in sorted(self._objects.items())
-            if key[:2] == (rtype.group, rtype.plural) and namespace in (None, key[2])
+            for key, obj in sorted(
+                (key, obj)
+                for key, obj in self._objects.items()
+                if key[:2] == (rtype.group, rtype.plural) and namespace in (None, key[2])
+            )
         ]
         items = [
             obj
@@ -1199,7 +1203,7 @@ class FakeKubeServer:
                 metadata["remainingItemCount"] = rest
         rendered = []
         for obj in items:
-            item = copy.deepcopy(obj)
+            item = _json_copy(obj)
             if not rtype.custom:
                 # Real servers omit apiVersion/kind on the items of built-in lists.
                 item.pop("apiVersion", None)
@@ -1530,6 +1534,13 @@ def _spec_part(obj: JsonDict) -> JsonDict:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
 
 
+def _json_copy(obj: JsonDict) -> JsonDict:
+    """A deep copy of a stored (JSON) object; a tenth of `copy.deepcopy`'s time, which lists
+    of a thousand objects made this fake's largest cost in bench/reconcile.py."""
+    copied: JsonDict = orjson.loads(orjson.dumps(obj))
+    return copied
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -1627,7 +1638,7 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(payload, TextReply):
             self._send_text(status, payload)
             return
-        data = json.dumps(payload).encode()
+        data = orjson.dumps(payload)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

@@ -202,7 +202,7 @@ class Workloads:
         wanted_hash = template_hash(template)
         owned = self._owned(REPLICASETS, deployment)
         current = next(
-            (r for r in owned if r["metadata"]["labels"].get(_HASH) == wanted_hash), None
+            (r for r in owned if r["metadata"].get("labels", {}).get(_HASH) == wanted_hash), None
         )
         replicas = int(spec.get("replicas", 1))
         if current is None:
@@ -274,9 +274,9 @@ class Workloads:
         label = "controller-revision-hash"
         pods = self._owned(PODS, owner)
         for pod in pods:
-            if pod["metadata"]["labels"].get(label) != revision:
+            if pod["metadata"].get("labels", {}).get(label) != revision:
                 self._remove(pod)
-        pods = [p for p in pods if p["metadata"]["labels"].get(label) == revision]
+        pods = [p for p in pods if p["metadata"].get("labels", {}).get(label) == revision]
         names = (
             [f"{name}-{i}" for i in range(int(spec.get("replicas", 1)))]
             if stateful
@@ -405,7 +405,9 @@ class Workloads:
         wanted = int(spec.get("replicas", 1))
         current_hash = template_hash(spec.get("template") or {})
         sets = self._owned(REPLICASETS, deployment)
-        new = next((r for r in sets if r["metadata"]["labels"].get(_HASH) == current_hash), None)
+        new = next(
+            (r for r in sets if r["metadata"].get("labels", {}).get(_HASH) == current_hash), None
+        )
         counts = [r.get("status") or {} for r in sets]
         available = sum(c.get("availableReplicas", 0) for c in counts)
         updated = (new.get("status") or {}).get("replicas", 0) if new else 0

@@ -30,6 +30,7 @@ from nautes_portal.integrations.kube.objects import (
 from nautes_portal.integrations.kube.transport import RestTransport
 
 _MAX_ATTEMPTS = 3
+MERGE_PATCH = "application/merge-patch+json"
 
 
 class KubeClient(RestTransport):
@@ -349,6 +350,46 @@ class KubeClient(RestTransport):
             if self._put(path, current, what) is not None:
                 return True
         raise self._kept_changing(what)
+
+    # -- Console actions (#15): objects the portal does not own -------------
+    def patch_object(
+        self, group: str, version: str, plural: str, namespace: str | None, name: str, patch: Obj
+    ) -> Obj | None:
+        """Apply a JSON merge patch (RFC 7386) to an object; None when it is absent.
+
+        No owner label is checked here: the console's actions patch what a runtime's Argo CD
+        Application deployed, which carries no portal label; the caller checks that the object
+        belongs to the runtime first and puts `metadata.uid` (the object it checked) or
+        `metadata.resourceVersion` (the version it read) in the patch, which the API server
+        takes as preconditions: 409 (ClusterConflict) when the object changed or was recreated.
+        """
+        what = _describe(plural, namespace, name)
+        status, obj = self._call(
+            "PATCH",
+            _path(group, version, plural, namespace, name),
+            body=patch,
+            accept=(404,),
+            content_type=MERGE_PATCH,
+            action=f"patch {what}",
+        )
+        return None if status == 404 else obj
+
+    def delete_pod(self, namespace: str, name: str, *, uid: str) -> bool:
+        """Delete the pod whose uid the caller checked (its controller starts a new one);
+        False when it is gone or was replaced by another pod of the same name meanwhile."""
+        options = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "preconditions": {"uid": uid},
+        }
+        status, _ = self._call(
+            "DELETE",
+            _path("", "v1", "pods", namespace, name),
+            body=options,
+            accept=(404, 409),
+            action=f"delete {_describe('pods', namespace, name)}",
+        )
+        return status not in (404, 409)
 
     def _ensure(
         self,
