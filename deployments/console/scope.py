@@ -5,11 +5,12 @@ every read goes through a `Console`, which knows the only places it may look:
 
 * the Application `<runtime name>` in the cluster's Argo CD namespace, used only when it carries
   the product's owner label (someone else's Application of the same name is not this runtime's);
-* the runtime's namespaces the reconciler would place it in (`planning.plan_for` and
-  `placement_for`: a namespace the product may not use is never read), of which a namespace
-  the runtime owns counts only when the cluster labels it with the product's owner label (one
-  LIST of namespaces by label), and a component namespace the cluster's allow-list grants the
-  product (used, never owned) only for what the Application manages there.
+* the runtime's own namespaces, as the console's actions reach them (`deployer.scope.
+  scope_for`: the ones the reconciler places it in, never one its product may not use), each
+  only when the cluster labels it with the product's owner label (one LIST of namespaces by
+  label);
+* a component namespace the cluster's allow-list shares with the product (used, never owned),
+  only for what the Application manages there.
 
 Nothing else in the cluster is read, whatever a caller names.
 """
@@ -24,6 +25,7 @@ from clusters.health import client_for
 from clusters.models import Cluster
 from deployments import desired
 from deployments.deployer.planning import DeployError, cluster_of, placement_for, plan_for
+from deployments.deployer.scope import scope_for
 from nautes_portal.errors import Conflict, NotFound
 from nautes_portal.integrations.kube import ClusterApi
 from nautes_portal.integrations.kube.interface import Obj
@@ -127,11 +129,14 @@ def open_console(
             f"runtime {runtime.name} is not deployed anywhere the portal can read: {exc.message}",
             reason="RUNTIME_NOT_PLACED",
         ) from None
-    plan = plan_for(runtime, {})
-    placement = placement_for(
-        cluster, product_id=product.resource_name, product_name=product.name, runtimes=(plan,)
+    # The namespaces the runtime owns are the console actions' (`deployer.scope`, one rule);
+    # reads add the component namespaces the allow-list shares with the product.
+    scope = scope_for(cluster, product, runtime)
+    placement = placement_for(cluster, product_id=product.resource_name, product_name=product.name)
+    planned = plan_for(runtime, {}).namespaces
+    shared = frozenset(
+        ns for ns in planned if placement.shared(ns) and placement.refusal(ns) is None
     )
-    candidates = tuple(ns for ns in plan.namespaces if placement.refusal(ns) is None)
     factory = client_factory or (lambda c: client_for(c, timeout=timeout))
     client = factory(cluster)
     try:
@@ -140,9 +145,9 @@ def open_console(
             runtime=runtime,
             cluster=cluster,
             client=client,
-            argocd_namespace=placement.argocd_namespace,
-            candidates=candidates,
-            shared=frozenset(ns for ns in candidates if placement.shared(ns)),
+            argocd_namespace=scope.argocd_namespace,
+            candidates=tuple(ns for ns in planned if ns in scope.namespaces or ns in shared),
+            shared=shared,
         )
     finally:
         client.close()
