@@ -17,8 +17,8 @@ Deliberate simplifications (tests must not rely on them):
   LoadBalancer gets no address unless a test sets one (`set_status`).
 * Deleting an owner deletes its dependents at once (background propagation, no orphaning).
 
-Test controls: `set_pod_log`, `append_pod_log`, `crash_loop` (a container in CrashLoopBackOff or
-another waiting reason, its owners' status updated), `exceed_progress_deadline`, `add_event`.
+Test controls: `set_pod_log`, `append_pod_log`, `crash_loop` (its owners' status follows),
+`exceed_progress_deadline`, `add_event`.
 """
 
 from __future__ import annotations
