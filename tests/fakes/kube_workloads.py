@@ -16,7 +16,6 @@ Deliberate simplifications (tests must not rely on them):
 * A PersistentVolumeClaim is Bound at once (a provisioner is assumed); a Service of type
   LoadBalancer gets no address unless a test sets one (`set_status`).
 * Deleting an owner deletes its dependents at once (background propagation, no orphaning).
-
 Test controls: `set_pod_log`, `append_pod_log`, `crash_loop` (its owners' status follows),
 `exceed_progress_deadline`, `add_event`.
 """
