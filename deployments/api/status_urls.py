@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from deployments.api import console_action_views as actions
+from deployments.api import console_views
 from deployments.api import status_views as views
 from deployments.api.reconcile_views import ClusterReconcileView
 
@@ -55,5 +56,26 @@ urlpatterns = [
         "products/<str:product_name>/deploymentruntimes/<str:name>/pods/<str:pod>",
         actions.PodDeleteView.as_view(),
         name="runtime-pod-delete-api",
+    ),
+    # The runtime's console, read live from its cluster (#15).
+    path(
+        "products/<str:product_name>/deploymentruntimes/<str:name>/resources",
+        console_views.RuntimeResourcesView.as_view(),
+        name="runtime-resources-api",
+    ),
+    path(
+        "products/<str:product_name>/deploymentruntimes/<str:name>/events",
+        console_views.RuntimeEventsView.as_view(),
+        name="runtime-events-api",
+    ),
+    path(
+        "products/<str:product_name>/deploymentruntimes/<str:name>/pods/<str:pod>/logs",
+        console_views.RuntimePodLogsView.as_view(),
+        name="runtime-pod-logs-api",
+    ),
+    path(
+        "products/<str:product_name>/deploymentruntimes/<str:name>/diff",
+        console_views.RuntimeDiffView.as_view(),
+        name="runtime-diff-api",
     ),
 ]

@@ -9,9 +9,9 @@ for the console's actions (#15): who may touch what, on the fake API server over
   pod web-5b7d-k8s2p;
 * components: Deployment argocd/argocd-server, Deployment and pod kube-system/coredns.
 
-The fake serves no workloads of its own (the console's reads add them, #15): `serve_workloads`
-registers apps/v1 Deployments, StatefulSets, DaemonSets, ReplicaSets and core Pods in it
-through its type table, for the types it does not serve yet.
+The fake serves workloads itself (`tests/fakes/kube_workloads.py`, with its controllers: a
+Deployment created here also gets the ReplicaSet and Pod its controller makes, besides the ones
+named below); `serve_workloads` is kept for the tests that ask for it.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from tests.deployments.test_deployer import (
     dr_dev_index,
     make_product,
 )
-from tests.fakes import kube_server
-from tests.fakes.kube_server import FakeKubeServer, ResourceType
+from tests.fakes.kube_server import FakeKubeServer
 
 ARGO = ("argoproj.io", "applications")
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
@@ -43,25 +42,11 @@ SOURCE = {
     "path": "manifests/development",
     "targetRevision": "HEAD",
 }
-WORKLOAD_TYPES = (
-    ResourceType(
-        "apps", "v1", "deployments", "Deployment", namespaced=True, short_names=("deploy",)
-    ),
-    ResourceType(
-        "apps", "v1", "statefulsets", "StatefulSet", namespaced=True, short_names=("sts",)
-    ),
-    ResourceType("apps", "v1", "daemonsets", "DaemonSet", namespaced=True, short_names=("ds",)),
-    ResourceType("apps", "v1", "replicasets", "ReplicaSet", namespaced=True, short_names=("rs",)),
-    ResourceType("", "v1", "pods", "Pod", namespaced=True, short_names=("po",)),
-)
 
 
 @pytest.fixture
-def serve_workloads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the fake serve workloads and pods (only those types it does not serve already)."""
-    served = {(t.group, t.plural) for t in kube_server.BUILTIN_TYPES}
-    extra = tuple(t for t in WORKLOAD_TYPES if (t.group, t.plural) not in served)
-    monkeypatch.setattr(kube_server, "BUILTIN_TYPES", kube_server.BUILTIN_TYPES + extra)
+def serve_workloads() -> None:
+    """Nothing to do: the fake serves workloads and pods (#15's `kube_workloads`)."""
 
 
 def workload(kind: str, namespace: str, name: str) -> dict[str, Any]:

@@ -11,7 +11,9 @@ Deliberate differences from a real API server (tests must not rely on these):
 * Deleting a namespace removes it and everything in it at once; a real cluster first marks it
   `Terminating` (the DELETE reply does show `Terminating` and a `deletionTimestamp`).
 * No watch, no deletecollection, no dry-run, no server-side apply, no admission, no
-  finalizers or garbage collection, no OpenAPI schema validation of custom resources.
+  finalizers, no OpenAPI schema validation of custom resources. Workloads (Deployments,
+  ReplicaSets, Pods, Events, pod logs...) and their minimal controllers, garbage collection by
+  `ownerReferences` included, are `kube_workloads.py`, with their own simplifications.
 * Strategic merge patches are applied as JSON merge patches (lists are replaced, not merged by
   key); as on a real server they are refused with 415 for custom resources.
 * Authentication: every request, `/version` and discovery included, needs the server's bearer
@@ -34,7 +36,7 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -88,6 +90,8 @@ class ResourceType:
     status_subresource: bool = False
     custom: bool = False  # served because of a CRD: generation, no strategic merge, RV required
     name_pattern: re.Pattern[str] = _DNS_SUBDOMAIN
+    subresources: tuple[tuple[str, tuple[str, ...]], ...] = ()  # besides status: (name, verbs)
+    field_labels: tuple[str, ...] = ()  # field selectors besides metadata.name/namespace
 
     @property
     def api_version(self) -> str:
@@ -283,8 +287,11 @@ _FIELD_REQUIREMENT = re.compile(r"^\s*(?P<field>[A-Za-z.]+)\s*(?P<op>==|=|!=)\s*
 _SUPPORTED_FIELDS = ("metadata.name", "metadata.namespace")
 
 
-def parse_field_selector(text: str) -> list[tuple[str, bool, str]]:
-    """Parse `metadata.name=x,metadata.namespace!=y` into (field, equal, value) triples."""
+def parse_field_selector(
+    text: str, extra_fields: tuple[str, ...] = ()
+) -> list[tuple[str, bool, str]]:
+    """Parse `metadata.name=x,metadata.namespace!=y` into (field, equal, value) triples;
+    `extra_fields` are the type's own field labels (events: `involvedObject.name`...)."""
     if not text.strip():
         return []
     result = []
@@ -292,14 +299,19 @@ def parse_field_selector(text: str) -> list[tuple[str, bool, str]]:
         match = _FIELD_REQUIREMENT.match(part)
         if match is None:
             raise ApiError(400, f"invalid field selector: {part!r}")
-        if match["field"] not in _SUPPORTED_FIELDS:
+        if match["field"] not in _SUPPORTED_FIELDS + extra_fields:
             raise ApiError(400, f"field label not supported: {match['field']}")
         result.append((match["field"], match["op"] != "!=", match["value"]))
     return result
 
 
 def _field_value(obj: JsonDict, field_path: str) -> str:
-    return str((obj.get("metadata") or {}).get(field_path.split(".", 1)[1]) or "")
+    if field_path == "source":  # the API's name for source.component
+        field_path = "source.component"
+    node: Any = obj
+    for part in field_path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return "" if node is None else str(node)
 
 
 # ---- Patches -----------------------------------------------------------------
@@ -498,6 +510,14 @@ def argocd_crds(*, status_subresource: bool = False) -> list[JsonDict]:
 
 # ---- The server --------------------------------------------------------------
 @dataclass(frozen=True)
+class TextReply:
+    """A `text/plain` answer (pod logs); `stream` makes it a chunked, streamed one (follow)."""
+
+    body: bytes
+    stream: Iterator[bytes] | None = None
+
+
+@dataclass(frozen=True)
 class RecordedRequest:
     """One request as the server saw it (never its headers: they carry the token)."""
 
@@ -575,6 +595,9 @@ class FakeKubeServer:
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
+        from tests.fakes.kube_workloads import Workloads  # it builds on this module
+
+        self.workloads = Workloads(self)
         for name in _INITIAL_NAMESPACES:
             self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
         if argocd_installed:
@@ -727,6 +750,18 @@ class FakeKubeServer:
                 if self.get(CRDS, "", crd["metadata"]["name"]) is None:
                     self.create(crd)
 
+    def set_pod_log(
+        self, namespace: str, pod: str, container: str, text: str, *, previous: bool = False
+    ) -> None:
+        """What `GET pods/{pod}/log` answers for the container (see `workloads` for more)."""
+        self.workloads.set_pod_log(namespace, pod, container, text, previous=previous)
+
+    def crash_loop(
+        self, namespace: str, pod: str, container: str | None = None, **options: Any
+    ) -> JsonDict:
+        """Put a Pod's container into CrashLoopBackOff (`Workloads.crash_loop`)."""
+        return self.workloads.crash_loop(namespace, pod, container, **options)
+
     # -- Direct access (no HTTP, no authorization) ---------------------------
     def create(self, obj: JsonDict) -> JsonDict:
         """Create an object as a POST would (validation included); return the stored copy."""
@@ -782,8 +817,8 @@ class FakeKubeServer:
     # -- Request handling ----------------------------------------------------
     def serve(
         self, method: str, raw_path: str, headers: Any, body: bytes, peer_cert: Any = None
-    ) -> tuple[int, JsonDict | None]:
-        """Answer one request: (status, JSON body); status 0 means drop the connection."""
+    ) -> tuple[int, JsonDict | TextReply | None]:
+        """Answer one request: (status, JSON body or text); status 0 means drop the connection."""
         if self.latency:
             time.sleep(self.latency)
         parts = urlsplit(raw_path)
@@ -818,7 +853,7 @@ class FakeKubeServer:
         headers: Any,
         body: bytes,
         peer_cert: Any,
-    ) -> tuple[int, JsonDict | None]:
+    ) -> tuple[int, JsonDict | TextReply | None]:
         fault = self._take_fault(method, path)
         if fault is not None:
             return fault.status, status_body(fault.status, fault.message) if fault.status else None
@@ -849,7 +884,7 @@ class FakeKubeServer:
 
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], headers: Any, body: bytes
-    ) -> tuple[int, JsonDict]:
+    ) -> tuple[int, JsonDict | TextReply]:
         segments = [unquote(segment) for segment in path.strip("/").split("/") if segment]
         if segments == ["version"] and method == "GET":
             return 200, self._version()
@@ -881,6 +916,14 @@ class FakeKubeServer:
             raise _page_not_found()
         name = rest[1] if len(rest) > 1 else None
         subresource = rest[2] if len(rest) > 2 else None
+        if subresource == "log" and rtype.plural == "pods" and namespace and name:
+            if method != "GET":
+                raise ApiError(
+                    405, "the server does not allow this method on the requested resource"
+                )
+            if not self._allowed("get", "", "pods/log", namespace):
+                raise self._forbidden("get", rtype, "pods/log", namespace, name)
+            return 200, self.workloads.pod_log(namespace, name, query)
         if subresource is not None and not (subresource == "status" and rtype.status_subresource):
             raise _page_not_found()
         if rtype.namespaced and namespace is None and name is not None:
@@ -985,9 +1028,11 @@ class FakeKubeServer:
         if rtype.custom:
             meta["generation"] = 1
         self._normalise(rtype, obj, None)
+        self.workloads.prepare(rtype, obj, None)
         self._objects[key] = obj
         self.history.append(copy.deepcopy(obj))
-        return obj
+        self.workloads.written(rtype, obj, None)  # controllers may have changed it meanwhile
+        return self._objects.get(key, obj)
 
     def _update(
         self,
@@ -1044,15 +1089,18 @@ class FakeKubeServer:
                 else:
                     result.pop("status", None)
             self._normalise(rtype, result, existing)
+            self.workloads.prepare(rtype, result, existing)
             if rtype.custom and _spec_part(result) != _spec_part(existing):
                 meta["generation"] = old_meta.get("generation", 1) + 1
         result["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
         if result == existing:
             return existing  # a no-op update does not write: the resourceVersion stays
         result["metadata"]["resourceVersion"] = self._next_resource_version()
-        self._objects[_key(rtype, old_meta.get("namespace"), name)] = result
+        key = _key(rtype, old_meta.get("namespace"), name)
+        self._objects[key] = result
         self.history.append(copy.deepcopy(result))
-        return result
+        self.workloads.written(rtype, result, existing)
+        return self._objects.get(key, result)
 
     def _patched(
         self, rtype: ResourceType, existing: JsonDict, content_type: str, body: bytes
@@ -1104,6 +1152,7 @@ class FakeKubeServer:
                 403, f'namespaces "{name}" is forbidden: this namespace may not be deleted'
             )
         del self._objects[_key(rtype, meta.get("namespace"), name)]
+        self.workloads.deleted(rtype, existing)
         answer = copy.deepcopy(existing)
         if rtype is NAMESPACES:
             # Real clusters keep the namespace Terminating until its content is gone; here the
@@ -1123,7 +1172,7 @@ class FakeKubeServer:
         self, rtype: ResourceType, namespace: str | None, query: dict[str, list[str]]
     ) -> JsonDict:
         labels = parse_label_selector(_first(query, "labelSelector") or "")
-        fields = parse_field_selector(_first(query, "fieldSelector") or "")
+        fields = parse_field_selector(_first(query, "fieldSelector") or "", rtype.field_labels)
         items = [
             obj
             for key, obj in sorted(
@@ -1206,7 +1255,7 @@ class FakeKubeServer:
 
     def _types(self) -> list[ResourceType]:
         """The built-in types plus one per served version of every stored CRD."""
-        types = list(BUILTIN_TYPES)
+        types = [*BUILTIN_TYPES, *self.workloads.types]
         for key, crd in self._objects.items():
             if key[:2] != (CRDS.group, CRDS.plural):
                 continue
@@ -1391,14 +1440,17 @@ class FakeKubeServer:
                     **({"shortNames": list(rtype.short_names)} if rtype.short_names else {}),
                 }
             )
+            subresources = list(rtype.subresources)
             if rtype.status_subresource:
+                subresources.insert(0, ("status", ("get", "patch", "update")))
+            for subresource, verbs in subresources:
                 resources.append(
                     {
-                        "name": f"{rtype.plural}/status",
+                        "name": f"{rtype.plural}/{subresource}",
                         "singularName": "",
                         "namespaced": rtype.namespaced,
                         "kind": rtype.kind,
-                        "verbs": ["get", "patch", "update"],
+                        "verbs": list(verbs),
                     }
                 )
         return {
@@ -1583,12 +1635,31 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 0:
             self.close_connection = True
             return
+        if isinstance(payload, TextReply):
+            self._send_text(status, payload)
+            return
         data = orjson.dumps(payload)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _send_text(self, status: int, reply: TextReply) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        if reply.stream is None:
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+            return
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for chunk in reply.stream:
+            if chunk:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
@@ -1603,6 +1674,7 @@ __all__ = [
     "RecordedRequest",
     "Requirement",
     "ResourceType",
+    "TextReply",
     "TlsMaterial",
     "argocd_crds",
     "json_patch",

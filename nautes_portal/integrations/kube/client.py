@@ -123,13 +123,22 @@ class KubeClient(RestTransport):
         return None if status == 404 else obj
 
     def list_objects(
-        self, group: str, version: str, plural: str, namespace: str | None, label_selector: str = ""
+        self,
+        group: str,
+        version: str,
+        plural: str,
+        namespace: str | None,
+        label_selector: str = "",
+        *,
+        field_selector: str = "",
     ) -> list[Obj]:
-        """Every object of a type (in a namespace, or cluster-wide) matching the selector."""
+        """Every object of a type (in a namespace, or cluster-wide) matching the selectors."""
         path = _path(group, version, plural, namespace)
         query: dict[str, str] = {"limit": str(package._PAGE_SIZE)}
         if label_selector:
             query["labelSelector"] = label_selector
+        if field_selector:
+            query["fieldSelector"] = field_selector
         items: list[Obj] = []
         while True:
             answer = self._call("GET", path, query=query, action=f"list {plural}")[1]
@@ -143,6 +152,28 @@ class KubeClient(RestTransport):
             if not token:
                 return items
             query["continue"] = token
+
+    def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: str,
+        tail_lines: int,
+        previous: bool = False,
+        limit_bytes: int | None = None,
+    ) -> str:
+        """The last `tail_lines` lines a container wrote (of its previous run with `previous`),
+        at most `limit_bytes` bytes, as text. The users' own output: returned, never logged."""
+        query = {"container": container, "tailLines": str(tail_lines)}
+        if previous:
+            query["previous"] = "true"
+        if limit_bytes is not None:
+            query["limitBytes"] = str(limit_bytes)
+        path = _path("", "v1", "pods", namespace, pod) + "/log"
+        what = f"read the log of container {container} of pod {namespace}/{pod}"
+        raw = self._send("GET", path, query=query, action=what, media="text/plain")[1]
+        return raw.decode("utf-8", errors="replace")
 
     def read_secret_data(self, namespace: str, name: str) -> dict[str, str] | None:
         """A Secret's data, base64-decoded as UTF-8 text; None when the Secret is absent."""

@@ -38,8 +38,25 @@ class ClusterApi(Protocol):
         self, group: str, version: str, plural: str, namespace: str | None, name: str
     ) -> Obj | None: ...
     def list_objects(
-        self, group: str, version: str, plural: str, namespace: str | None, label_selector: str = ""
+        self,
+        group: str,
+        version: str,
+        plural: str,
+        namespace: str | None,
+        label_selector: str = "",
+        *,
+        field_selector: str = "",
     ) -> list[Obj]: ...
+    def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: str,
+        tail_lines: int,
+        previous: bool = False,
+        limit_bytes: int | None = None,
+    ) -> str: ...
     def delete_object(
         self,
         group: str,

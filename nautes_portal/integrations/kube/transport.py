@@ -50,7 +50,32 @@ class RestTransport:
     ) -> tuple[int, Obj]:
         """Send one request; return (status, JSON body) for 2xx and `accept`ed statuses.
         `content_type` names the body's media type (a merge patch sends its own)."""
-        headers = {"Accept": "application/json"}
+        status, raw = self._send(
+            method,
+            path,
+            action=action,
+            query=query,
+            body=body,
+            accept=accept,
+            content_type=content_type,
+        )
+        return status, _json(raw)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        query: dict[str, str] | None = None,
+        body: Obj | None = None,
+        accept: tuple[int, ...] = (),
+        content_type: str = "application/json",
+        media: str = "application/json",
+    ) -> tuple[int, bytes]:
+        """Send one request; return (status, raw body) for 2xx and `accept`ed statuses. An
+        error answer is always a JSON `Status`, whatever `media` was asked for."""
+        headers = {"Accept": media}
         if body is not None:
             headers["Content-Type"] = content_type
         try:
@@ -70,10 +95,9 @@ class RestTransport:
             raise self._failure(exc.status or 502, {}, action) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._transport_error(exc, action) from None
-        answer = _json(raw)
         if 200 <= response.status <= 299 or response.status in accept:
-            return response.status, answer
-        raise self._failure(response.status, answer, action)
+            return response.status, raw
+        raise self._failure(response.status, _json(raw), action)
 
     def _transport_error(self, exc: Exception, action: str) -> ClusterError:
         cause = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
