@@ -86,6 +86,13 @@ def can_change_resources(user: Any, product: Any) -> bool:
     return _level(user, product) >= AccessLevel.DEVELOPER
 
 
+def can_read_console(user: Any, product: Any) -> bool:
+    """The live console of a product's runtimes (#15): resource tree, events, pod logs, diff.
+    Reporter+ membership, even on a public product: logs and events are the workloads' own
+    output (addresses, errors, sometimes data) and a public product's configuration is not."""
+    return _level(user, product) >= AccessLevel.REPORTER
+
+
 def can_operate_runtime(user: Any, product: Any) -> bool:
     """The console's actions on a product's deployed runtimes (#15): sync (with options), hard
     refresh, restart a workload, delete a pod: Developer+, who may change the runtimes too."""

@@ -33,8 +33,9 @@ from deployments.console import (
     tail_lines_from,
 )
 from deployments.console.events import check_object
+from nautes_portal import permissions
 from nautes_portal.api.replies import ERRORS
-from nautes_portal.errors import RuleViolation
+from nautes_portal.errors import NotFound, RuleViolation
 from products.api.views import visible_product
 from products.models import Product
 
@@ -171,8 +172,12 @@ def _query(request: Request, name: str) -> str:
 
 
 def _readable(request: Request, product_name: str) -> Product:
-    """The product when the caller may read it (Reporter+, or public), else 404."""
-    return visible_product(request, product_name)
+    """The product when the caller is a member (Reporter+), else 404. A public product's
+    configuration is readable by everyone; its live console is not (`can_read_console`)."""
+    product = visible_product(request, product_name)
+    if not permissions.can_read_console(request.user, product):
+        raise NotFound(f"the product {product_name} is not found", reason="GROUP_NOT_FOUND")
+    return product
 
 
 def _no_store(response: Any) -> Any:

@@ -546,6 +546,19 @@ def test_readers_read_and_others_are_refused(
         assert world.get(concrete, api_client_for(user)).status_code == 200
 
 
+def test_a_public_products_console_is_for_its_members_only(world: World) -> None:
+    """Its configuration is readable by every account; its workloads' logs and events are not
+    (`permissions.can_read_console`)."""
+    world.product.visibility = "public"
+    world.product.save(update_fields=["visibility"])
+    assert world.outsider.get("/api/v1/products/nautes-labs").status_code == 200
+    pod = pod_of(world.server, "api-server")
+    for path in ENDPOINTS:
+        hidden = world.get(path.format(pod=pod), world.outsider)
+        assert hidden.status_code == 404 and hidden.json()["reason"] == "GROUP_NOT_FOUND", path
+        assert world.get(path.format(pod=pod)).status_code == 200, path
+
+
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_an_unknown_runtime_is_404(world: World, path: str) -> None:
     reply = world.reporter.get(
