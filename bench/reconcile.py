@@ -650,7 +650,10 @@ def main() -> None:
         help="worker processes (NAUTES_WORKERS: django-q2's workers are processes, default 2)",
     )
     parser.add_argument(
-        "--workers", type=int, default=4, help="clusters reconciled at a time in each process"
+        "--workers",
+        type=int,
+        default=1,
+        help="clusters reconciled at a time in each process (a django-q2 worker runs one task)",
     )
     parser.add_argument("--change", type=float, default=0.1, help="share changed for pass 3")
     parser.add_argument("--target", type=float, default=10.0, help="seconds for pass 2")
