@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from deployments.console import (
@@ -129,6 +130,7 @@ def _age(seconds: int | None) -> str:
 
 
 @require_GET
+@never_cache  # live reads, a log among them: kept by no cache
 @login_required
 def console_tree(request: HtmxHttpRequest, name: str, runtime: str) -> HttpResponse:
     product, row = readable_runtime(request, name, runtime)
@@ -197,6 +199,7 @@ def _log_context(request: HtmxHttpRequest, console: Any, pod: str, namespace: st
 
 
 @require_GET
+@never_cache  # live reads, a log among them: kept by no cache
 @login_required
 def console_node(request: HtmxHttpRequest, name: str, runtime: str) -> HttpResponse:
     """A node's panel: its events, and for a pod its log (without a node: all events)."""
@@ -216,6 +219,7 @@ def console_node(request: HtmxHttpRequest, name: str, runtime: str) -> HttpRespo
 
 
 @require_GET
+@never_cache  # live reads, a log among them: kept by no cache
 @login_required
 def console_logs(request: HtmxHttpRequest, name: str, runtime: str) -> HttpResponse:
     """The log panel alone: the log form's changes and the follow polling land here."""
@@ -231,6 +235,7 @@ def console_logs(request: HtmxHttpRequest, name: str, runtime: str) -> HttpRespo
 
 
 @require_GET
+@never_cache  # live reads, a log among them: kept by no cache
 @login_required
 def console_diff(request: HtmxHttpRequest, name: str, runtime: str) -> HttpResponse:
     product, row = readable_runtime(request, name, runtime)

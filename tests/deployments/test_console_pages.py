@@ -234,7 +234,9 @@ def test_the_diff_panel_shows_out_of_sync_resources(world: ConsoleWorld) -> None
 def test_logs_are_shown_but_never_logged(world: ConsoleWorld, caplog: Any) -> None:
     world.server.set_pod_log("dr-dev", POD, "main", "user-output-7d1e\n")
     caplog.set_level(logging.DEBUG)
-    assert "user-output-7d1e" in text(browser("bob").get(LOGS + "&follow=1"))
+    reply = browser("bob").get(LOGS + "&follow=1")
+    assert "user-output-7d1e" in text(reply) and "no-store" in reply["Cache-Control"]
+    assert "no-store" in browser("bob").get(NODE)["Cache-Control"]
     assert "user-output-7d1e" not in caplog.text
 
 
