@@ -177,6 +177,7 @@ def runtime_page(request: HtmxHttpRequest, name: str, runtime: str) -> HttpRespo
         "tree": _resource_tree(status.resources if status else []),
         "operations": operations,
         "can_change": permissions.can_change_resources(request.user, product),
+        "can_read_console": permissions.can_read_console(request.user, product),
         "argocd_link": _argocd_link(status.cluster, runtime) if status and status.cluster else "",
         "applied": applied_state(product, status),
     }
