@@ -30,7 +30,7 @@ def kubeconfig(server: str = UNREACHABLE_API_SERVER) -> str:
 
 
 HOST_CLUSTER = {
-    "api_server": "https://8.217.50.114:6443",
+    "api_server": "https://127.0.0.1:6443",
     "cluster_kind": "kubernetes",
     "cluster_type": "physical",
     "usage": "host",
@@ -45,7 +45,7 @@ HOST_CLUSTER = {
 }
 
 DEPLOYMENT_WORKER = {
-    "api_server": "https://8.217.50.114:6443",
+    "api_server": "https://127.0.0.1:6443",
     "cluster_kind": "kubernetes",
     "cluster_type": "physical",
     "usage": "worker",
@@ -70,7 +70,7 @@ DEPLOYMENT_WORKER = {
 }
 
 PIPELINE_WORKER = {
-    "api_server": "https://8.217.50.114:31456",
+    "api_server": "https://127.0.0.1:31456",
     "cluster_kind": "kubernetes",
     "cluster_type": "virtual",
     "usage": "worker",

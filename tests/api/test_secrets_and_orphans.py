@@ -53,7 +53,7 @@ def test_kubeconfig_reaches_vault_and_nothing_else(
     location = cluster_kubeconfig_location("cluster-dev")
     stored = secret_store.read(engine=location.engine, path=location.path)
     assert KUBECONFIG_TOKEN in stored["kubeconfig"]
-    assert "server: https://8.217.50.114:6443" in stored["kubeconfig"], (
+    assert "server: https://127.0.0.1:6443" in stored["kubeconfig"], (
         "server rewritten to api_server"
     )
 

@@ -18,7 +18,7 @@ from clusters.kubeconfig import (
 from nautes_portal.errors import RuleViolation
 from tests.clusters.test_rules import KUBECONFIG, KUBECONFIG_B64
 
-API_SERVER = "https://8.217.50.114:6443"
+API_SERVER = "https://127.0.0.1:6443"
 SECRET = "s3cr3t-token-value"
 
 

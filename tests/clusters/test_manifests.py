@@ -59,7 +59,7 @@ def test_host_manifest_layout() -> None:
         "kind": "Cluster",
         "metadata": {"name": "cluster-host", "namespace": "nautes"},
         "spec": {
-            "apiServer": "https://8.217.50.114:6443",
+            "apiServer": "https://127.0.0.1:6443",
             "clusterKind": "kubernetes",
             "clusterType": "physical",
             "usage": "host",
@@ -221,7 +221,7 @@ def test_reply_has_the_upstream_shape() -> None:
         "host_cluster": "",
         "primary_domain": "8.217.50.114.nip.io",
         "worker_type": "",
-        "api_server": "https://8.217.50.114:6443",
+        "api_server": "https://127.0.0.1:6443",
         "components_list": {
             "multi_tenant": None,
             "cert_management": None,

@@ -42,7 +42,7 @@ KUBECONFIG_B64 = base64.b64encode(KUBECONFIG.encode()).decode()
 
 # §4.4 example 1: the host cluster, v0.4.2 style.
 HOST_BODY: dict[str, Any] = {
-    "api_server": "https://8.217.50.114:6443",
+    "api_server": "https://127.0.0.1:6443",
     "cluster_kind": "kubernetes",
     "cluster_type": "physical",
     "usage": "host",
@@ -61,7 +61,7 @@ HOST_BODY: dict[str, Any] = {
 # `hnc` -> `hnc-system` and dropping `cert-manager` and `argocd` (Argo CD's namespace is never
 # granted, #12; tests/security/test_review_followups.py).
 PHYSICAL_DEPLOYMENT_BODY: dict[str, Any] = {
-    "api_server": "https://8.217.50.114:6443",
+    "api_server": "https://127.0.0.1:6443",
     "cluster_kind": "kubernetes",
     "cluster_type": "physical",
     "usage": "worker",
@@ -87,7 +87,7 @@ PHYSICAL_DEPLOYMENT_BODY: dict[str, Any] = {
 
 # §4.4 example 3: the CLI's virtual pipeline worker, without its `argocd` grant (never granted).
 VIRTUAL_PIPELINE_BODY: dict[str, Any] = {
-    "api_server": "https://8.217.50.114:31456",
+    "api_server": "https://127.0.0.1:31456",
     "cluster_kind": "kubernetes",
     "cluster_type": "virtual",
     "usage": "worker",
@@ -478,9 +478,9 @@ def test_name_of_63_characters_is_fine() -> None:
 
 
 def test_api_server_must_be_an_http_url() -> None:
-    message = message_of("c1", body(HOST_BODY, api_server="ftp://8.217.50.114:6443"))
+    message = message_of("c1", body(HOST_BODY, api_server="ftp://127.0.0.1:6443"))
     assert message == (
-        "failed to validate save request, err: the apiserver ftp://8.217.50.114:6443 "
+        "failed to validate save request, err: the apiserver ftp://127.0.0.1:6443 "
         "is not an https URL"
     )
 
@@ -723,7 +723,7 @@ def test_vcluster_port_must_be_a_number() -> None:
 
 
 def test_vcluster_port_is_required_when_the_api_server_has_none() -> None:
-    request = body(VIRTUAL_PIPELINE_BODY, api_server="https://8.217.50.114", vcluster=None)
+    request = body(VIRTUAL_PIPELINE_BODY, api_server="https://127.0.0.1", vcluster=None)
     message = message_of("vc1", request)
     assert message.startswith("the vcluster https_node_port is required for a virtual cluster")
 

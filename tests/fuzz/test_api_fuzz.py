@@ -8,8 +8,9 @@ Generation is deterministic (a fixed seed per operation, no example database) an
 phase), so CI sends the same requests every time; the module takes well under a minute.
 
 Before each operation is fuzzed, the portal's own API creates a small world: a deployment
-cluster (as an admin), the product `nautes-labs` owned by someone else with env-dev, project and
-code repo api-server, a binding and the deployment runtime dr-dev. The fuzzer is a Developer of
+cluster (as an admin; a live fake API server on 127.0.0.1), the product `nautes-labs` owned by
+someone else with env-dev, project and code repo api-server, a binding and the deployment
+runtime dr-dev. The fuzzer is a Developer of
 that product. Path parameters, and request body fields that name other objects, are biased
 towards those names (and existing operation ids) so that most requests reach real objects and
 get past "not found" validation instead of stopping at a 404 or 400.
@@ -20,6 +21,7 @@ answer is documented, with its status code and its body's shape.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,7 +41,8 @@ from nautes_portal.models import ApiToken
 from nautes_portal.operations.models import Operation
 from nautes_portal.wsgi import application
 from products.models import AccessLevel, Membership, Product
-from tests.api.helpers import DEPLOYMENT_WORKER, PRODUCT, coderepo_body, kubeconfig
+from tests.api.helpers import DEPLOYMENT_WORKER, PRODUCT, coderepo_body
+from tests.fakes.kube_server import FakeKubeServer
 
 pytestmark = pytest.mark.django_db
 
@@ -197,8 +200,11 @@ def world(
     api_client_for: Callable[[Any], APIClient],
     secret_store: Any,
     wsgi_keeps_test_connection: None,
+    fake_kube_factory: Callable[..., list[FakeKubeServer]],
 ) -> dict[str, str]:
-    """The data the fuzzer works on, created through the portal's API; returns auth headers."""
+    """The data the fuzzer works on, created through the portal's API; returns auth headers.
+    The cluster is a live fake API server: the console's reads and actions answer from it."""
+    (server,) = fake_kube_factory(argocd_installed=True)
     admin = api_client_for(make_user("admin", superuser=True))
     owner = api_client_for(make_user("olivia", first_name="Olivia", last_name="Owner"))
     developer = make_user("dave", first_name="Dave", last_name="Developer")
@@ -206,7 +212,11 @@ def world(
     _ok(
         admin.post(
             f"/api/v1/clusters/{CLUSTER_NAME}",
-            {**DEPLOYMENT_WORKER, "kubeconfig": kubeconfig()},
+            {
+                **DEPLOYMENT_WORKER,
+                "api_server": server.url,
+                "kubeconfig": base64.b64encode(server.kubeconfig().encode()).decode(),
+            },
             format="json",
         ),
         "cluster",

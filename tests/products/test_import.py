@@ -27,7 +27,7 @@ UPSTREAM = Author(name="Upstream Nautes", email="api-server@nautes.example")
 
 def cluster_row(name: str, usage: str, worker_type: str, components: dict[str, Any]) -> Cluster:
     spec = {
-        "apiServer": "https://10.0.0.1:6443",
+        "apiServer": "https://127.0.0.1:6443",
         "clusterKind": "kubernetes",
         "clusterType": "physical",
         "usage": usage,

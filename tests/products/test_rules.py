@@ -35,7 +35,7 @@ def cluster(worker_type: str = "deployment", usage: str = "worker", **extra: Any
         components["pipeline"] = {"name": "tekton", "namespace": "tekton-pipelines"}
         components["eventListener"] = {"name": "argo-events", "namespace": "argo-events"}
     spec = {
-        "apiServer": "https://10.0.0.1:6443",
+        "apiServer": "https://127.0.0.1:6443",
         "clusterType": "physical",
         "usage": usage,
         "workerType": worker_type,

@@ -21,7 +21,7 @@ def worker_spec(worker_type: str = "deployment", **extra: Any) -> dict[str, Any]
     if worker_type == "pipeline":
         components["pipeline"] = {"name": "tekton", "namespace": "tekton-pipelines"}
     return {
-        "apiServer": "https://10.0.0.1:6443",
+        "apiServer": "https://127.0.0.1:6443",
         "clusterType": "physical",
         "clusterKind": "kubernetes",
         "usage": "worker",
