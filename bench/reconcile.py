@@ -7,8 +7,10 @@ kubeconfigs and the repositories' read-only deploy keys, as registration and pro
 them, so each cluster's pass is the whole `cluster.reconcile` operation run inline
 (`reconcile_start(..., inline=True)`: steps objects, argocd-rbac and vault), exactly what a
 worker runs; `--scope objects` runs only `reconcile_objects` + `record_pass` instead. Clusters
-are reconciled by `--workers` threads of this process, as the status collector reads them (the
-django-q2 workers that run queued passes are processes: NAUTES_WORKERS, default 2).
+are shared among `--processes` forked processes, each reconciling one cluster at a time
+(`--workers` threads), as django-q2's workers run queued passes: one task at a time per worker
+process. The default, 4 processes, is what deploy/kubernetes runs: 2 worker pods with
+NAUTES_WORKERS=2 each.
 
 The index: per cluster `--products-per-cluster` products, each with an environment on the
 cluster and one verified manifest repository (its `git_project_id` set, an ssh URL), and
@@ -29,7 +31,8 @@ of the test suite.
     .venv/bin/python bench/reconcile.py                       # 50 clusters × 200 runtimes, 50 ms
     .venv/bin/python bench/reconcile.py --clusters 2 --runtimes 20 --latency 0    # smoke check
     .venv/bin/python bench/reconcile.py --scope objects           # without argocd-rbac, vault
-    .venv/bin/python bench/reconcile.py --clusters 1 --workers 1 --profile /tmp/pass2.prof
+    .venv/bin/python bench/reconcile.py --quick-cold      # pass 1 without latency (faster)
+    .venv/bin/python bench/reconcile.py --clusters 1 --processes 1 --profile /tmp/pass2.prof
 """
 
 from __future__ import annotations
@@ -646,8 +649,8 @@ def main() -> None:
     parser.add_argument(
         "--processes",
         type=int,
-        default=2,
-        help="worker processes (NAUTES_WORKERS: django-q2's workers are processes, default 2)",
+        default=4,
+        help="worker processes: deploy/kubernetes runs 2 worker pods × NAUTES_WORKERS=2",
     )
     parser.add_argument(
         "--workers",
