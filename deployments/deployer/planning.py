@@ -4,6 +4,8 @@ runtime with `plan_for`)."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from clusters.models import Cluster
 from deployments import desired
 from deployments.desired import ProductPlacement, RuntimePlan
@@ -43,7 +45,24 @@ def repo_url(repo: CodeRepo) -> str:
     return confirmed[0] if confirmed else ""
 
 
-def plan_for(runtime: DeploymentRuntime, repos: dict[str, CodeRepo]) -> RuntimePlan:
+class RuntimeFields(Protocol):
+    """What planning reads of a runtime: a DeploymentRuntime, or the reconciler's values."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def destination_namespaces(self) -> list[str]: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def manifest_code_repo(self) -> str: ...
+    @property
+    def manifest_path(self) -> str: ...
+    @property
+    def manifest_target_revision(self) -> str: ...
+
+
+def plan_for(runtime: RuntimeFields, repos: dict[str, CodeRepo]) -> RuntimePlan:
     """The runtime with its defaults resolved and its manifest repository's URL."""
     repo = repos.get(runtime.manifest_code_repo)
     return RuntimePlan(

@@ -22,10 +22,6 @@ _CHANGING_FIELDS = [
 ]
 
 
-def _values(row: RuntimeStatus) -> tuple[object, ...]:
-    return tuple(getattr(row, name) for name in _CHANGING_FIELDS)
-
-
 def record_pass(state: ClusterState) -> None:
     cluster = state.cluster.name
     now = timezone.now()
@@ -36,48 +32,50 @@ def record_pass(state: ClusterState) -> None:
         for runtime in entry.placement.runtimes
     }
     with transaction.atomic():
+        # Values, not model instances: a cluster has hundreds of rows and most passes change
+        # none of them (bench/reconcile.py).
         rows = {
-            (row.product_id, row.runtime_name): row
-            for row in RuntimeStatus.objects.select_for_update()
+            (product_id, runtime_name): (pk, dict(zip(_CHANGING_FIELDS, values, strict=True)))
+            for pk, product_id, runtime_name, *values in RuntimeStatus.objects.select_for_update()
             .filter(product_id__in={pk for pk, _ in state.outcomes} or {-1})
-            .only("product_id", "runtime_name", "pass_at", *_CHANGING_FIELDS)
+            .values_list("pk", "product_id", "runtime_name", *_CHANGING_FIELDS)
         }
         created: list[RuntimeStatus] = []
         changes: dict[str, tuple[dict[str, object], list[int]]] = {}
         for key, outcome in state.outcomes.items():
-            row = rows.get(key)
-            if row is None:
-                row = RuntimeStatus(
-                    product_id=outcome.product_pk,
-                    runtime_name=outcome.runtime,
-                    cluster=cluster,
-                    environment=outcome.environment,
-                )
-                created.append(row)
-            before = _values(row)
-            row.pass_at = now
-            row.pass_result = outcome.result
-            row.pass_message = "; ".join(outcome.messages)
+            pk, before = rows.get(key, (None, dict.fromkeys(_CHANGING_FIELDS, "")))
+            after = dict(before)
+            after["pass_result"] = outcome.result
+            after["pass_message"] = "; ".join(outcome.messages)
             plan = plans.get(key)
             if outcome.admitted and plan is not None:
-                row.applied_commit = commits.get(outcome.product_pk, "")
-                row.deployed_cluster = cluster
-                row.deployed_namespaces = list(plan.namespaces)
-                row.deployed_account = plan.account
-            elif not outcome.held and row.deployed_cluster == cluster:
-                row.deployed_cluster, row.deployed_namespaces, row.deployed_account = "", [], ""
-            if row.pk is not None:
-                after = _values(row)
-                change = {
-                    f: a for f, b, a in zip(_CHANGING_FIELDS, before, after, strict=True) if a != b
-                }
-                if change:
-                    key_ = json.dumps(change, sort_keys=True)
-                    changes.setdefault(key_, (change, []))[1].append(row.pk)
+                after["applied_commit"] = commits.get(outcome.product_pk, "")
+                after["deployed_cluster"] = cluster
+                after["deployed_namespaces"] = list(plan.namespaces)
+                after["deployed_account"] = plan.account
+            elif not outcome.held and before["deployed_cluster"] == cluster:
+                after.update(deployed_cluster="", deployed_namespaces=[], deployed_account="")
+            if pk is None:
+                fields = {k: v for k, v in after.items() if k != "deployed_namespaces" or v}
+                created.append(
+                    RuntimeStatus(
+                        product_id=outcome.product_pk,
+                        runtime_name=outcome.runtime,
+                        cluster=cluster,
+                        environment=outcome.environment,
+                        pass_at=now,
+                        **fields,
+                    )
+                )
+                continue
+            change = {f: a for f, a in after.items() if a != before[f]}
+            if change:
+                key_ = json.dumps(change, sort_keys=True)
+                changes.setdefault(key_, (change, []))[1].append(pk)
         RuntimeStatus.objects.bulk_create(created)
         # Most passes change nothing: the time of the pass is one UPDATE, and the rows that
         # changed alike (every runtime going from "applied" to "unchanged", say) one more each.
-        passed = [row.pk for key, row in rows.items() if key in state.outcomes]
+        passed = [pk for key, (pk, _) in rows.items() if key in state.outcomes]
         RuntimeStatus.objects.filter(pk__in=passed).update(pass_at=now)
         for change, pks in changes.values():
             RuntimeStatus.objects.filter(pk__in=pks).update(**change)
@@ -88,22 +86,22 @@ def _forget_gone(cluster: str, present: set[tuple[int, str]]) -> None:
     """Runtimes the pass removed from this cluster: a record of a runtime still indexed
     elsewhere forgets this cluster; a runtime gone from the index loses its record."""
     leftovers = [
-        row
-        for row in RuntimeStatus.objects.filter(deployed_cluster=cluster).only(
-            "product_id", "runtime_name"
-        )
-        if (row.product_id, row.runtime_name) not in present
+        (pk, product_id, runtime_name)
+        for pk, product_id, runtime_name in RuntimeStatus.objects.filter(
+            deployed_cluster=cluster
+        ).values_list("pk", "product_id", "runtime_name")
+        if (product_id, runtime_name) not in present
     ]
     if not leftovers:
         return
     indexed = set(
         DeploymentRuntime.objects.filter(
-            product_id__in={row.product_id for row in leftovers},
-            name__in={row.runtime_name for row in leftovers},
+            product_id__in={product_id for _, product_id, _ in leftovers},
+            name__in={name for _, _, name in leftovers},
         ).values_list("product_id", "name")
     )
-    gone = [row.pk for row in leftovers if (row.product_id, row.runtime_name) not in indexed]
+    gone = [pk for pk, product_id, name in leftovers if (product_id, name) not in indexed]
     RuntimeStatus.objects.filter(pk__in=gone).delete()
-    RuntimeStatus.objects.filter(pk__in=[row.pk for row in leftovers if row.pk not in gone]).update(
+    RuntimeStatus.objects.filter(pk__in=[pk for pk, _, _ in leftovers if pk not in gone]).update(
         deployed_cluster="", deployed_namespaces=[], deployed_account=""
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from clusters.models import Cluster
 from deployments import desired
@@ -92,6 +93,22 @@ _RUNTIME_FIELDS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class RuntimeRow:
+    """What a pass reads of a DeploymentRuntime, as values (`_RUNTIME_FIELDS`, in order): a
+    cluster has hundreds of runtimes, and model instances cost a pass more than its queries."""
+
+    product_id: int
+    name: str
+    destination_environment: str
+    destination_namespaces: list[str]
+    account: str
+    manifest_code_repo: str
+    manifest_path: str
+    manifest_target_revision: str
+    problems: list[Any]
+
+
 def cluster_state(
     cluster: Cluster,
     namespace_labels: Mapping[str, Mapping[str, str]],
@@ -110,11 +127,14 @@ def cluster_state(
     products = {env.product_id: env.product for env in environments}
     runtimes = [
         runtime
-        for runtime in DeploymentRuntime.objects.filter(
-            product_id__in=products, destination_environment__in={n for _, n in places}
+        for runtime in (
+            RuntimeRow(*values)
+            for values in DeploymentRuntime.objects.filter(
+                product_id__in=products, destination_environment__in={n for _, n in places}
+            )
+            .order_by("product_id", "name")
+            .values_list(*_RUNTIME_FIELDS)
         )
-        .only(*_RUNTIME_FIELDS)
-        .order_by("product_id", "name")
         if (runtime.product_id, runtime.destination_environment) in places
     ]
     repos: dict[tuple[int, str], CodeRepo] = {
@@ -162,7 +182,7 @@ class Claims:
 
 
 def _claims(
-    runtimes: list[DeploymentRuntime],
+    runtimes: list[RuntimeRow],
     products: Mapping[int, Product],
     places: set[tuple[int, str]],
 ) -> Claims:
@@ -187,7 +207,7 @@ def _claims(
 
 def _admit(
     outcome: Outcome,
-    runtime: DeploymentRuntime,
+    runtime: RuntimeRow,
     plan: RuntimePlan,
     placement: ProductPlacement,
     namespace_labels: Mapping[str, Mapping[str, str]],
