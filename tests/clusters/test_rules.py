@@ -249,7 +249,7 @@ def test_virtual_pipeline_example_keeps_the_given_components_and_port() -> None:
 
 def test_primary_domain_defaults_to_the_api_server_ip_plus_nip_io() -> None:
     spec = cluster_input_from_request("c1", body(HOST_BODY, primary_domain=None)).spec
-    assert spec["primaryDomain"] == "8.217.50.114.nip.io"
+    assert spec["primaryDomain"] == "127.0.0.1.nip.io"
 
 
 def test_primary_domain_defaults_to_the_api_server_hostname() -> None:
