@@ -37,7 +37,7 @@ from deployments.console_actions import (
 from deployments.deployer.sync_options import sync_options
 from nautes_portal import permissions
 from nautes_portal.api.replies import ERRORS
-from nautes_portal.errors import PermissionDenied, RuleViolation
+from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
 from nautes_portal.operations.models import Operation
 from products.api.views import visible_product
 from products.models import Product
@@ -94,6 +94,9 @@ def _operable(
     request: Request, product_name: str, allowed: Callable[[Any, Product], bool], what: str
 ) -> Product:
     product = visible_product(request, product_name)
+    if not permissions.can_read_console(request.user, product):
+        # A public product's runtimes are its members' (as its console is): 404 for others.
+        raise NotFound(f"the product {product_name} is not found", reason="GROUP_NOT_FOUND")
     if not allowed(request.user, product):
         raise PermissionDenied(f"you may not {what} the runtimes of product {product.name}")
     return product

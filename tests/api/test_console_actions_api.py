@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from nautes_portal.models import AuditEvent
 from nautes_portal.operations import operation_run
 from nautes_portal.operations.models import Operation
+from products.models import Product
 from tests.deployments.test_deployer import cluster_dev  # noqa: F401
 from tests.deployments.workloads import (  # noqa: F401
     ConsoleWorld,
@@ -92,6 +93,23 @@ def test_each_action_at_each_level(
             assert event.actor_name == username and event.product_name == "nautes-labs"
             break  # the first allowed level acted; the object changed (a pod is gone)
     assert len(console_operations()) == 1
+
+
+@pytest.mark.parametrize(("method", "path", "body", "needs"), ACTIONS)
+def test_a_public_products_runtimes_are_acted_on_by_members_only(
+    world: ConsoleWorld,
+    as_user: Callable[[str], APIClient],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    needs: int,
+) -> None:
+    """Everyone may read a public product's configuration; its console is its members'."""
+    Product.objects.filter(name="nautes-labs").update(visibility="public")
+    assert as_user("carol").get("/api/v1/products/nautes-labs").status_code == 200
+    hidden = call(as_user("carol"), method, path, body)
+    assert hidden.status_code == 404 and hidden.json()["reason"] == "GROUP_NOT_FOUND"
+    assert console_operations() == []
 
 
 def test_the_sync_options_and_their_refusals(
