@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deployments.api.console_views import console_product
 from deployments.api.views import OperationSerializer
 from deployments.console_actions import (
     pod_delete,
@@ -37,9 +38,8 @@ from deployments.console_actions import (
 from deployments.deployer.sync_options import sync_options
 from nautes_portal import permissions
 from nautes_portal.api.replies import ERRORS
-from nautes_portal.errors import NotFound, PermissionDenied, RuleViolation
+from nautes_portal.errors import PermissionDenied, RuleViolation
 from nautes_portal.operations.models import Operation
-from products.api.views import visible_product
 from products.models import Product
 
 
@@ -93,10 +93,7 @@ def _body(request: Request, serializer: type[serializers.Serializer]) -> dict[st
 def _operable(
     request: Request, product_name: str, allowed: Callable[[Any, Product], bool], what: str
 ) -> Product:
-    product = visible_product(request, product_name)
-    if not permissions.can_read_console(request.user, product):
-        # A public product's runtimes are its members' (as its console is): 404 for others.
-        raise NotFound(f"the product {product_name} is not found", reason="GROUP_NOT_FOUND")
+    product = console_product(request, product_name)  # a public product's too: members only
     if not allowed(request.user, product):
         raise PermissionDenied(f"you may not {what} the runtimes of product {product.name}")
     return product

@@ -171,7 +171,7 @@ def _query(request: Request, name: str) -> str:
     return str(request.query_params.get(name, "")).strip()
 
 
-def _readable(request: Request, product_name: str) -> Product:
+def console_product(request: Request, product_name: str) -> Product:
     """The product when the caller is a member (Reporter+), else 404. A public product's
     configuration is readable by everyone; its live console is not (`can_read_console`)."""
     product = visible_product(request, product_name)
@@ -197,7 +197,7 @@ class RuntimeResourcesView(APIView):
         responses={200: ResourceTreeSerializer, **ERRORS},
     )
     def get(self, request: Request, product_name: str, name: str) -> Response:
-        product = _readable(request, product_name)
+        product = console_product(request, product_name)
         with open_console(product, name) as console:
             tree = resource_tree(console)
         return _no_store(Response(ResourceTreeSerializer(tree).data))
@@ -217,7 +217,7 @@ class RuntimeEventsView(APIView):
         responses={200: EventListSerializer, **ERRORS},
     )
     def get(self, request: Request, product_name: str, name: str) -> Response:
-        product = _readable(request, product_name)
+        product = console_product(request, product_name)
         kind, object_name = _query(request, "kind"), _query(request, "name")
         check_object(kind, object_name)
         with open_console(product, name) as console:
@@ -253,7 +253,7 @@ class RuntimePodLogsView(APIView):
         },
     )
     def get(self, request: Request, product_name: str, name: str, pod: str) -> Any:
-        product = _readable(request, product_name)
+        product = console_product(request, product_name)
         tail_lines = tail_lines_from(request.query_params.get("tail_lines"))
         previous, download = _flag(request, "previous"), _flag(request, "download")
         with open_console(product, name) as console:
@@ -282,7 +282,7 @@ class RuntimeDiffView(APIView):
         responses={200: DiffListSerializer, **ERRORS},
     )
     def get(self, request: Request, product_name: str, name: str) -> Response:
-        product = _readable(request, product_name)
+        product = console_product(request, product_name)
         with open_console(product, name) as console:
             reading = resource_diffs(console)
         return _no_store(Response(DiffListSerializer(reading).data))
